@@ -88,3 +88,38 @@ export function readFileRange(r: FileRange): Uint8Array {
 export function isInMemory(t: ConstTensor): boolean {
   return t.data.kind !== 'file';
 }
+
+/**
+ * A constant from plain numbers, for graphs written in code. Covers the dtypes with a JS typed
+ * array; other dtypes (f16, bf16, fp8, 4-bit) are built from their raw bytes with `fromBytes`.
+ */
+export function constTensor(dtype: DType, shape: readonly number[], values: ArrayLike<number>): ConstTensor {
+  const n = numElements(shape);
+  if (values.length !== n) {
+    throw new LatheError('TensorDataError', `constTensor: shape [${shape.join(', ')}] needs ${n} values, got ${values.length}`);
+  }
+  const bytes = new Uint8Array(expectedBytes(dtype, shape));
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    switch (dtype) {
+      case 'f32': view.setFloat32(i * 4, v, true); break;
+      case 'f64': view.setFloat64(i * 8, v, true); break;
+      case 'i8': view.setInt8(i, v); break;
+      case 'u8': case 'bool': view.setUint8(i, v); break;
+      case 'i16': view.setInt16(i * 2, v, true); break;
+      case 'u16': view.setUint16(i * 2, v, true); break;
+      case 'i32': view.setInt32(i * 4, v, true); break;
+      case 'u32': view.setUint32(i * 4, v, true); break;
+      case 'i64': view.setBigInt64(i * 8, BigInt(v), true); break;
+      case 'u64': view.setBigUint64(i * 8, BigInt(v), true); break;
+      default:
+        throw new LatheError('UnsupportedType', `constTensor: build ${dtype} constants from raw bytes with fromBytes`);
+    }
+  }
+  return { dtype, shape, data: { kind: 'bytes', bytes } };
+}
+
+export function fromBytes(dtype: DType, shape: readonly number[], bytes: Uint8Array): ConstTensor {
+  return { dtype, shape, data: { kind: 'bytes', bytes } };
+}
