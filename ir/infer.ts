@@ -80,8 +80,8 @@ function inferGraph(
 
 function inferNode(state: State, node: Node, scope: Scope): Node {
   const where = { file: state.options.file, node: node.name, op: qualifiedOp(node) };
-  const def = lookupOp(node.domain, node.op) ?? unsupportedOp(node);
   try {
+    const def = lookupOp(node.domain, node.op) ?? unsupportedOp(node);
     checkSignature(def, node);
     const refinedSubgraphs = new Map<Attr, Graph[]>();
     const ctx = makeContext(state, node, scope, refinedSubgraphs);

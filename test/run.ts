@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 // uvu does not export its bin; resolve it beside the package's main file.
 const uvuBin = require.resolve('uvu').replace(/dist[\/]index\.js$/, 'bin.js');
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// Only *.test.ts files are tests; an optional argument narrows them further (e.g. 'onnx/').
+const pattern = `^(?=.*${process.argv[2] ?? ''}).*\\.test\\.ts$`;
 const result = spawnSync(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, NO_COLOR: '1' },
