@@ -11,6 +11,11 @@ import { LatheError } from './errors.ts';
 export interface InlineBytes {
   readonly kind: 'bytes';
   readonly bytes: Uint8Array;
+  /**
+   * Where these same bytes also lie on disk (an ONNX file's raw_data), so a text dump can refer
+   * to them instead of copying them.
+   */
+  readonly origin?: FileRange;
 }
 /** A string tensor's elements. */
 export interface StringElements {

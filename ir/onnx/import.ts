@@ -13,6 +13,7 @@ import type { ValueType } from '../types.ts';
 import { attrFromProto } from './attributes.ts';
 import type { OnnxTypes, Where } from './proto.ts';
 import { fail, onnx, toNumber } from './proto.ts';
+import type { TensorContext } from './tensor.ts';
 import { tensorFromProto } from './tensor.ts';
 import { valueTypeFromProto } from './types.ts';
 
@@ -24,6 +25,8 @@ export interface ImportOptions {
   file?: string;
   /** Folder that external data locations are relative to (and must stay inside). */
   baseDir?: string;
+  /** The absolute path `bytes` were read from, so raw weights can name where they lie on disk. */
+  sourcePath?: string;
 }
 
 /** Read, decode, convert and infer types of an ONNX model file. */
@@ -34,7 +37,7 @@ export function importOnnxFile(file: string): Model {
   } catch (e) {
     throw new LatheError('UsageError', `cannot read model file: ${(e as Error).message}`, { file });
   }
-  return importOnnxBytes(bytes, { file, baseDir: path.dirname(path.resolve(file)) });
+  return importOnnxBytes(bytes, { file, baseDir: path.dirname(path.resolve(file)), sourcePath: path.resolve(file) });
 }
 
 /** Decode, convert and infer types of ONNX model bytes. Constants keep views into `bytes`. */
@@ -53,7 +56,8 @@ export function importOnnxBytes(bytes: Uint8Array, opts: ImportOptions = {}): Mo
 export function convertOnnxBytes(bytes: Uint8Array, opts: ImportOptions = {}): Model {
   const proto = decodeModel(bytes, opts.file);
   try {
-    return convertModel(proto, opts);
+    const source = opts.sourcePath ? { path: opts.sourcePath, bytes } : undefined;
+    return convertModel(proto, opts, source);
   } catch (e) {
     if (e instanceof LatheError) throw e;
     // Only a malformed proto gets conversion this far off the rails (e.g. garbage that decoded).
@@ -82,9 +86,8 @@ export function decodeModel(bytes: Uint8Array, file?: string): OnnxTypes.ModelPr
   return m;
 }
 
-interface Ctx {
+interface Ctx extends TensorContext {
   file?: string;
-  baseDir?: string;
   opsets: Readonly<Record<string, number>>;
   /** `domain::name` of model-local functions. */
   functions: ReadonlySet<string>;
@@ -92,7 +95,7 @@ interface Ctx {
 
 const normDomain = (d: string | null | undefined): string => (!d || d === 'ai.onnx' ? ONNX_DOMAIN : d);
 
-function convertModel(m: OnnxTypes.ModelProto, opts: ImportOptions): Model {
+function convertModel(m: OnnxTypes.ModelProto, opts: ImportOptions, source: TensorContext['source']): Model {
   const where = { file: opts.file };
   const opsets: Record<string, number> = {};
   for (const o of m.opsetImport) opsets[normDomain(o.domain)] = toNumber(o.version);
@@ -103,7 +106,7 @@ function convertModel(m: OnnxTypes.ModelProto, opts: ImportOptions): Model {
     fail('UnsupportedOp', `ai.onnx opset ${onnxOpset} is not supported (lathe reads opsets 1 to ${MAX_ONNX_OPSET})`, where);
   }
   const functions = new Set((m.functions ?? []).map((f) => `${normDomain(f.domain)}::${f.name}`));
-  const ctx: Ctx = { file: opts.file, baseDir: opts.baseDir, opsets, functions };
+  const ctx: Ctx = { file: opts.file, baseDir: opts.baseDir, source, opsets, functions };
   const graph = convertGraph(m.graph!, ctx, true);
   const producer = [m.producerName, m.producerVersion].filter(Boolean).join(' ');
   return { graph, opsets, ...(producer ? { producer } : {}) };
@@ -169,7 +172,7 @@ function convertNode(
   checkDomain(op, domain, ctx, where);
 
   const attrs: Record<string, Attr> = {};
-  const attrCtx = { baseDir: ctx.baseDir, graph: (sub: OnnxTypes.IGraphProto) => convertGraph(sub, ctx, false) };
+  const attrCtx = { baseDir: ctx.baseDir, source: ctx.source, graph: (sub: OnnxTypes.IGraphProto) => convertGraph(sub, ctx, false) };
   for (const a of n.attribute ?? []) attrs[a.name ?? ''] = attrFromProto(a, attrCtx, where);
 
   return {

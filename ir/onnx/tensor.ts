@@ -3,7 +3,7 @@
 // packed into raw_data's little-endian layout; external data becomes a lazy file range.
 import type { DType } from '../dtype.ts';
 import { DTYPES, dtypeFromOnnx } from '../dtype.ts';
-import type { ConstTensor } from '../tensor-data.ts';
+import type { ConstTensor, FileRange } from '../tensor-data.ts';
 import { expectedBytes } from '../tensor-data.ts';
 import { numElements } from '../types.ts';
 import { externalRange } from './external-data.ts';
@@ -13,6 +13,8 @@ import { bytesToString, fail, onnx, toNumber } from './proto.ts';
 export interface TensorContext {
   /** Folder external data is resolved against; undefined when the model came from bytes alone. */
   baseDir?: string;
+  /** The file the model bytes were read from, so raw_data views can record where they lie. */
+  source?: { path: string; bytes: Uint8Array };
 }
 
 /** `what` names the tensor in messages when it has no name of its own (e.g. an attribute's). */
@@ -53,7 +55,8 @@ export function tensorFromProto(t: OnnxTypes.ITensorProto, ctx: TensorContext, w
     }
     // Still a view, but a plain Uint8Array: protobufjs hands out Buffers, whose slice() is a view
     // too, which would surprise code that copies with slice().
-    return { dtype, shape, data: { kind: 'bytes', bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) } };
+    const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    return { dtype, shape, data: { kind: 'bytes', bytes, origin: originOf(bytes, ctx.source) } };
   }
   return { dtype, shape, data: { kind: 'bytes', bytes: packTyped(t, dtype, count, label, where) } };
 }
@@ -114,3 +117,11 @@ function typedField(dtype: DType): TypedField {
 
 const snake = (f: TypedField): string =>
   ({ floatData: 'float_data', doubleData: 'double_data', int32Data: 'int32_data', int64Data: 'int64_data', uint64Data: 'uint64_data' })[f];
+
+/** The file range a view into the model buffer came from, if the buffer was read from a file. */
+function originOf(view: Uint8Array, source: TensorContext['source']): FileRange | undefined {
+  if (!source || view.buffer !== source.bytes.buffer) return undefined;
+  const offset = view.byteOffset - source.bytes.byteOffset;
+  if (offset < 0 || offset + view.byteLength > source.bytes.byteLength) return undefined;
+  return { kind: 'file', path: source.path, offset, length: view.byteLength };
+}
