@@ -139,7 +139,7 @@ function checkSignature(def: OpDef, node: Node): void {
   for (const [name, spec] of Object.entries(def.attrs)) {
     const a = node.attrs[name];
     if (!a && spec.required) throw new LatheError('VerifyError', `missing required attribute '${name}'`);
-    if (a && a.kind !== spec.kind) {
+    if (a && a.kind !== spec.kind && !spec.legacyKinds?.includes(a.kind)) {
       throw new LatheError('VerifyError', `attribute '${name}' must be ${spec.kind}, got ${a.kind}`);
     }
   }

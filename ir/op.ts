@@ -14,6 +14,8 @@ export interface AttrSpec {
   readonly kind: AttrKind;
   /** Required attributes must be present; others may be absent (and read with a default). */
   readonly required?: boolean;
+  /** Other kinds an older opset gave the same attribute (Cast-1..5 wrote `to` as a string). */
+  readonly legacyKinds?: readonly AttrKind[];
 }
 
 export interface Arity {

@@ -56,10 +56,6 @@ export function typeToString(t: ValueType): string {
   }
 }
 
-export function typesEqual(a: ValueType, b: ValueType): boolean {
-  return typeToString(a) === typeToString(b);
-}
-
 /**
  * Whether two dims can describe the same run-time size: unknown matches anything, a symbol
  * matches any size (it is a run-time quantity), and two known sizes must be equal.

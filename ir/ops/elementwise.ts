@@ -5,26 +5,30 @@ import type { DType } from '../dtype.ts';
 import { FLOATS, NUMERIC } from '../dtype.ts';
 import type { InferContext } from '../op.ts';
 import type { Dim } from '../types.ts';
-import { binaryOps, unaryOps } from './util.ts';
+import { attr, binaryOps, unaryOps } from './util.ts';
 
 const ALL_NUMERIC: readonly DType[] = NUMERIC;
 const SIGNED_NUMERIC: readonly DType[] = NUMERIC.filter((d) => !d.startsWith('u'));
 
-binaryOps(['Add', 'Sub', 'Mul', 'Div'], ALL_NUMERIC, undefined, {}, arithmeticValues);
-binaryOps(['And', 'Or', 'Xor'], ['bool'], 'bool');
-binaryOps(['Equal'], [...ALL_NUMERIC, 'bool', 'string'], 'bool');
-binaryOps(['Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual'], ALL_NUMERIC, 'bool');
+// Opset 1–6 forms carried `broadcast`/`axis` (and opset 1 `consumed_inputs`, an in-place hint);
+// they are accepted so old models import.
+const LEGACY_BINARY = { broadcast: attr.int, axis: attr.int };
+const CONSUMED = { consumed_inputs: attr.ints };
+
+binaryOps(['Add', 'Sub', 'Mul', 'Div'], ALL_NUMERIC, undefined, { ...LEGACY_BINARY, ...CONSUMED }, arithmeticValues);
+binaryOps(['And', 'Or', 'Xor'], ['bool'], 'bool', LEGACY_BINARY);
+binaryOps(['Equal'], [...ALL_NUMERIC, 'bool', 'string'], 'bool', LEGACY_BINARY);
+binaryOps(['Greater', 'Less'], ALL_NUMERIC, 'bool', LEGACY_BINARY);
+binaryOps(['GreaterOrEqual', 'LessOrEqual'], ALL_NUMERIC, 'bool');
 
 unaryOps(['Not'], ['bool']);
-unaryOps(['Abs'], ALL_NUMERIC);
+unaryOps(['Abs'], ALL_NUMERIC, CONSUMED);
 unaryOps(['Sign'], ALL_NUMERIC);
-unaryOps(['Neg'], SIGNED_NUMERIC);
-unaryOps(['Relu'], SIGNED_NUMERIC);
+unaryOps(['Neg'], SIGNED_NUMERIC, CONSUMED);
+unaryOps(['Relu'], SIGNED_NUMERIC, CONSUMED);
+unaryOps(['Sigmoid', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil'], FLOATS, CONSUMED);
 unaryOps(
-  [
-    'Sigmoid', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Erf',
-    'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Softsign',
-  ],
+  ['Round', 'Erf', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Softsign'],
   FLOATS,
 );
 

@@ -1,2 +1,19 @@
 // Importing this module registers every op lathe knows. Each file declares one family.
 import './elementwise.ts';
+import './activation.ts';
+import './math.ts';
+import './reduce.ts';
+import './matmul.ts';
+import './conv.ts';
+import './norm.ts';
+import './rnn.ts';
+import './quant.ts';
+import './signal.ts';
+import './random.ts';
+import './loss.ts';
+import './shape.ts';
+import './movement.ts';
+import './index-ops.ts';
+import './control.ts';
+import './sequence.ts';
+import './misc.ts';

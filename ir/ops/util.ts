@@ -4,6 +4,7 @@ import type { DType } from '../dtype.ts';
 import type { AttrSpec, InferContext, OpDef } from '../op.ts';
 import { defineOp, exactly } from '../op.ts';
 import { ONNX_DOMAIN } from '../graph.ts';
+import { legacyBroadcast } from './nn-util.ts';
 import type { Dim, Shape, TensorType, ValueType } from '../types.ts';
 import { tensor } from '../types.ts';
 
@@ -89,7 +90,10 @@ export function binaryOps(
     onnxOp(name, exactly(2), exactly(1), attrs, (ctx) => {
       expectDType(ctx, 0, allowed);
       const dtype = sameDType(ctx, [0, 1]);
-      return [tensor(resultDType ?? dtype, broadcastShapes(ctx, [ctx.tensor(0).shape, ctx.tensor(1).shape]))];
+      const [a, b] = [ctx.tensor(0).shape, ctx.tensor(1).shape];
+      // Before opset 7, broadcasting was opt-in (broadcast=1) and aligned B at `axis`.
+      const shape = ctx.opset < 7 ? legacyBroadcast(ctx, a, b) : broadcastShapes(ctx, [a, b]);
+      return [tensor(resultDType ?? dtype, shape)];
     }, values);
   }
 }
