@@ -1,6 +1,7 @@
 // Tokens of lathe's IR text form. Keywords and dtype names are also Idents (token categories),
 // so a symbol, attribute name or domain may be spelled like a keyword without quoting.
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import type { IToken, TokenType } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.ts';
 import { ALL_DTYPES } from '../dtype.ts';
 
 const STR = String.raw`"(?:[^"\\\n\r]|\\.)*"`;

@@ -1,7 +1,8 @@
 // The chevrotain grammar of the text form. It only builds a syntax tree that keeps its tokens
 // (for line:column in messages); names, types and scopes are checked in parse.ts. Rule bodies run
 // once in chevrotain's recording phase with placeholder tokens, so nothing here looks inside them.
-import { EmbeddedActionsParser, type IToken } from 'chevrotain';
+import type { IToken } from 'chevrotain';
+import { EmbeddedActionsParser } from './chevrotain.ts';
 import * as T from './lexer.ts';
 
 export type SynType =
