@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Fresh-machine setup for lathe (Debian 12, run as root). Idempotent: on a machine that already
+# has everything it only checks, and `npm ci` reinstalls node_modules from package-lock.json.
+#
+#   sudo scripts/setup.sh            # system packages + npm ci
+#   scripts/setup.sh --no-npm        # system packages only
+#
+# System packages:
+#   libonnx-testdata     ONNX conformance data -> /usr/share/libonnx-testdata/data
+#   python3-onnx         checker / shape inference for the fixtures
+#   python3-torch        Debian's torch 1.13 (CPU), for fixtures/export.py and bench/make-vit-b16.py
+#   python3-torchvision  torchvision 0.14, for the benchmark's vit_b_16
+# Python scripts must run with Debian's /usr/bin/python3, not another python3 on the PATH.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+run_npm=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-npm) run_npm=0 ;;
+    *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "setup: $*"; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+packages=(libonnx-testdata python3-onnx python3-torch python3-torchvision)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
+  [[ $(id -u) -eq 0 ]] || die "must run as root to install: ${missing[*]}"
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install failed: ${missing[*]}"
+else
+  log "system packages present"
+fi
+
+# Check what the packages are for, so a broken install fails here and not in a test.
+[[ -d /usr/share/libonnx-testdata/data/node ]] \
+  || die "/usr/share/libonnx-testdata/data/node missing after installing libonnx-testdata"
+[[ -x /usr/bin/python3 ]] || die "/usr/bin/python3 missing"
+/usr/bin/python3 -c 'import onnx, torch, torchvision' \
+  || die "/usr/bin/python3 cannot import onnx, torch and torchvision"
+
+if ((run_npm)); then
+  command -v npm >/dev/null || die "npm not found (Node 20 or later is required)"
+  node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+    || die "Node $(node --version) is too old; lathe needs Node 20 or later"
+  log "npm ci"
+  # onnxruntime-node's install script downloads CUDA files and fails without network; the CPU
+  # build ships in the package itself.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error \
+    || die "npm ci failed"
+  node -e 'require("onnxruntime-node")' || die "onnxruntime-node does not load after npm ci"
+fi
+
+log "done"
