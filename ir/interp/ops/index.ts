@@ -1,0 +1,35 @@
+// Importing this module registers every evaluator. Each file holds one op family; adding an op
+// family to the interpreter is one new file and one line here.
+import './unary.ts';
+import './activation.ts';
+import './binary.ts';
+import './cast.ts';
+import './shape.ts';
+import './layout.ts';
+import './gather.ts';
+import './matmul.ts';
+import './conv.ts';
+import './pool.ts';
+import './reduce.ts';
+import './softmax.ts';
+import './norm.ts';
+import './control.ts';
+import './quant.ts';
+import './scatter.ts';
+import './select.ts';
+import './topk.ts';
+import './cumsum.ts';
+import './einsum.ts';
+import './sequence.ts';
+import './rnn.ts';
+import './loss.ts';
+import './norm-extra.ts';
+import './pool-extra.ts';
+import './misc-extra.ts';
+import './random.ts';
+import './strings.ts';
+import './signal.ts';
+import './resize.ts';
+import './sample.ts';
+import './affine-grid.ts';
+import './image-decoder.ts';
