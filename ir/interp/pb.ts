@@ -6,8 +6,10 @@ import { LatheError } from '../errors.ts';
 import { onnxCode } from '../dtype.ts';
 import { onnx } from '../onnx/proto.ts';
 import { tensorFromProto } from '../onnx/tensor.ts';
-import type { Tensor } from './tensor.ts';
-import { fromConst, toBytes } from './tensor.ts';
+import type { ValueType } from '../types.ts';
+import { wireFields } from './pb-wire.ts';
+import type { RuntimeValue, Sequence, Tensor } from './tensor.ts';
+import { fromBytes, fromConst, toBytes } from './tensor.ts';
 
 export interface NamedTensor {
   /** The TensorProto's name ('' when it has none). */
@@ -45,4 +47,40 @@ export function encodeTensorPb(t: Tensor, name = ''): Uint8Array {
 
 export function writeTensorPb(file: string, t: Tensor, name = ''): void {
   writeFileSync(file, encodeTensorPb(t, name));
+}
+
+/**
+ * A value file of the type the model declares: TensorProto for tensors, SequenceProto (field 3:
+ * tensor_values) for sequences, OptionalProto (3: tensor_value, 5: sequence_value) for optionals.
+ * ONNX's test generator (numpy has no bfloat16) wrote bf16 data as UINT16 bit patterns; such a
+ * tensor is read as bf16 where bf16 is declared.
+ */
+export function decodeValuePb(bytes: Uint8Array, type: ValueType, file?: string): RuntimeValue {
+  if (type.kind === 'sequence') {
+    const items = wireFields(bytes, file)
+      .filter((f) => f.no === 3 && f.bytes)
+      .map((f) => decodeValuePb(f.bytes!, type.elem, file) as Tensor);
+    const dtype = type.elem.kind === 'tensor' ? type.elem.dtype : 'f32';
+    return { kind: 'sequence', dtype, items };
+  }
+  if (type.kind === 'optional') {
+    for (const f of wireFields(bytes, file)) {
+      if (f.no === 3 && f.bytes && type.elem.kind === 'tensor') return { kind: 'optional', value: decodeValuePb(f.bytes, type.elem, file) as Tensor };
+      if (f.no === 5 && f.bytes && type.elem.kind === 'sequence') return { kind: 'optional', value: decodeValuePb(f.bytes, type.elem, file) as Sequence };
+    }
+    return { kind: 'optional', value: undefined };
+  }
+  const t = decodeTensorPb(bytes, file).tensor;
+  if (t.dtype === 'u16' && type.dtype === 'bf16') return fromBytes('bf16', t.shape, toBytes(t));
+  return t;
+}
+
+export function readValuePb(file: string, type: ValueType): RuntimeValue {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new LatheError('UsageError', `cannot read value file: ${(e as Error).message}`, { file });
+  }
+  return decodeValuePb(bytes, type, file);
 }

@@ -1,12 +1,15 @@
 // Helpers for the nn-*.test.ts interpreter tests: run an op family's ONNX conformance cases
-// (through ir/interp/conformance.ts) with explicit expected failures, and check one-node models
+// (through compiler/conformance.ts) with explicit expected failures, and check one-node models
 // against ONNX Runtime where the conformance data (ONNX 1.12, opsets ≤ 17) has no case: the
 // model is built as ONNX bytes, imported like any model, and run by both.
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as assert from 'uvu/assert';
 import ort from 'onnxruntime-node';
-import { CONFORMANCE_DIR, compare, runConformanceCase } from '../../ir/interp/conformance.ts';
+import * as conformance from '../../compiler/conformance.ts';
+import { mismatch } from '../../ir/interp/compare.ts';
+
+const CONFORMANCE_DIR = path.join(conformance.CONFORMANCE_ROOT, 'node');
 import { importOnnxBytes } from '../../ir/onnx/import.ts';
 import { runModel } from '../../ir/interp/run.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
@@ -29,7 +32,7 @@ export function conformanceFamily(pattern: RegExp, expectFail: Record<string, st
   const bad: string[] = [];
   let passed = 0;
   for (const d of dirs) {
-    const r = runConformanceCase(path.join(CONFORMANCE_DIR, d));
+    const r = conformance.runCase(path.join(CONFORMANCE_DIR, d));
     if (d in expectFail) {
       if (r.status === 'pass') bad.push(`${d}: listed as an expected failure (${expectFail[d]}) but passes`);
       continue;
@@ -132,7 +135,7 @@ export async function agreesWithOrt(label: string, c: NodeCase, rtol = 1e-4, ato
   const got = runLathe(c);
   assert.is(got.length, want.length, `${label}: result count`);
   want.forEach((w, i) => {
-    const why = compare(got[i]!, w, rtol, atol);
+    const why = mismatch(got[i]!, w, { rtol, atol });
     assert.ok(why === undefined, `${label}: result ${i}: ${why}`);
   });
 }

@@ -1,0 +1,154 @@
+// Running ONNX-style test cases: a folder with model.onnx and test_data_set_*/input_N.pb,
+// output_N.pb (the layout of the ONNX conformance data and of lathe's fixtures). Each case is
+// imported, run by the reference interpreter on every data set, and its outputs compared with
+// the expected ones. Used by `lathe conformance`, `lathe run` and the test suite.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { LatheError } from '../ir/errors.ts';
+import type { Graph, Model } from '../ir/graph.ts';
+import { constType, qualifiedOp, subgraphsOf } from '../ir/graph.ts';
+import type { Tolerance } from '../ir/interp/compare.ts';
+import { CONFORMANCE_TOLERANCE, mismatch } from '../ir/interp/compare.ts';
+import { readValuePb } from '../ir/interp/pb.ts';
+import { runModel } from '../ir/interp/run.ts';
+import type { RuntimeValue } from '../ir/interp/tensor.ts';
+import { importOnnxFile } from '../ir/onnx/import.ts';
+import type { ValueType } from '../ir/types.ts';
+
+export const CONFORMANCE_ROOT = '/usr/share/libonnx-testdata/data';
+
+export type CaseStatus = 'pass' | 'fail' | 'skip';
+
+export interface CaseResult {
+  /** `node/test_add`: the case folder and the folder holding it. */
+  name: string;
+  dir: string;
+  status: CaseStatus;
+  /** Why it failed or was skipped ('' when it passed). */
+  reason: string;
+  /** Qualified ops the model uses, subgraphs included (once it imported). */
+  ops?: string[];
+  ms: number;
+}
+
+export interface CaseOptions {
+  tolerance?: Tolerance;
+  /** Check each result against its node's declared type (on by default). */
+  checkTypes?: boolean;
+  /** Applied to the imported model before it runs (a pass pipeline, later). */
+  transform?: (model: Model) => Model;
+}
+
+/** Case folders (holding model.onnx) under each root, or the root itself; sorted, recursive. */
+export function findCases(roots: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    if (existsSync(path.join(dir, 'model.onnx'))) {
+      out.push(dir);
+      return;
+    }
+    let entries: string[];
+    try {
+      entries = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const sub = path.join(dir, e);
+      if (statSync(sub, { throwIfNoEntry: false })?.isDirectory()) walk(sub);
+    }
+  };
+  for (const r of roots) {
+    if (!existsSync(r)) throw new LatheError('UsageError', `no such folder: ${r}`, { file: r });
+    walk(path.resolve(r));
+  }
+  return out;
+}
+
+export function caseName(dir: string): string {
+  return `${path.basename(path.dirname(dir))}/${path.basename(dir)}`;
+}
+
+/** The numbered `prefix_N.pb` files of a data set folder, in order. */
+export function numberedFiles(dir: string, prefix: string): string[] {
+  const files: string[] = [];
+  for (let i = 0; existsSync(path.join(dir, `${prefix}_${i}.pb`)); i++) files.push(path.join(dir, `${prefix}_${i}.pb`));
+  return files;
+}
+
+export function dataSets(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((d) => d.startsWith('test_data_set_'))
+    .sort()
+    .map((d) => path.join(dir, d));
+}
+
+/** The type of a value the graph defines at its top level. */
+export function valueType(g: Graph, name: string): ValueType {
+  for (const v of g.inputs) if (v.name === name) return v.type;
+  for (const c of g.constants) if (c.name === name) return constType(c);
+  for (const n of g.nodes) for (const o of n.outputs) if (o?.name === name) return o.type;
+  throw new LatheError('VerifyError', `graph value '${name}' is not defined`, { value: name });
+}
+
+/** Reads input_N.pb files as the graph's inputs, in order (by position, as ONNX's runner does). */
+export function readInputs(g: Graph, setDir: string): RuntimeValue[] {
+  const files = numberedFiles(setDir, 'input');
+  if (files.length > g.inputs.length) {
+    throw new LatheError('UsageError', `${setDir} has ${files.length} inputs but the model takes ${g.inputs.length}`, { file: setDir });
+  }
+  return files.map((f, i) => readValuePb(f, g.inputs[i]!.type));
+}
+
+export function runCase(dir: string, options: CaseOptions = {}): CaseResult {
+  const t0 = performance.now();
+  const name = caseName(dir);
+  const done = (status: CaseStatus, reason: string, ops?: string[]): CaseResult => ({
+    name,
+    dir,
+    status,
+    reason,
+    ops,
+    ms: performance.now() - t0,
+  });
+  let model: Model;
+  try {
+    model = importOnnxFile(path.join(dir, 'model.onnx'));
+  } catch (e) {
+    // An op lathe does not accept is a skip (named); any other import failure is a failure.
+    if (e instanceof LatheError && e.kind === 'UnsupportedOp') return done('skip', `import: ${e.detail}`);
+    return done('fail', `import: ${(e as Error).message}`);
+  }
+  const ops = [...opsOf(model.graph)].sort();
+  try {
+    if (options.transform) model = options.transform(model);
+    const g = model.graph;
+    const sets = dataSets(dir);
+    if (sets.length === 0) return done('skip', 'no test_data_set_* folder', ops);
+    for (const set of sets) {
+      const got = runModel(model, readInputs(g, set), { checkTypes: options.checkTypes ?? true });
+      const expected = numberedFiles(set, 'output');
+      if (expected.length !== g.outputs.length) {
+        return done('fail', `${path.basename(set)}: ${expected.length} expected outputs for ${g.outputs.length} graph outputs`, ops);
+      }
+      for (let i = 0; i < expected.length; i++) {
+        const want = readValuePb(expected[i]!, valueType(g, g.outputs[i]!));
+        const why = mismatch(got[i], want, options.tolerance ?? CONFORMANCE_TOLERANCE);
+        if (why) return done('fail', `${path.basename(set)} output ${i} '${g.outputs[i]}': ${why}`, ops);
+      }
+    }
+    return done('pass', '', ops);
+  } catch (e) {
+    const msg = e instanceof LatheError ? `${e.kind}: ${e.message}` : `internal error: ${(e as Error).stack}`;
+    return done('fail', msg.split('\n')[0]!, ops);
+  }
+}
+
+function opsOf(g: Graph, out = new Set<string>()): Set<string> {
+  for (const n of g.nodes) {
+    out.add(qualifiedOp(n));
+    for (const s of subgraphsOf(n)) opsOf(s.graph, out);
+  }
+  return out;
+}
