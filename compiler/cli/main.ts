@@ -4,11 +4,14 @@
 import { LatheError } from '../../ir/errors.ts';
 import type { Command } from './command.ts';
 import { parseCommandArgs } from './command.ts';
+import { check } from './check.ts';
+import { conformance } from './conformance.ts';
 import { dump } from './dump.ts';
 import { info } from './info.ts';
+import { run } from './run.ts';
 import { verify } from './verify.ts';
 
-const commands: Command[] = [dump, verify, info];
+const commands: Command[] = [dump, verify, info, run, conformance, check];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -97,4 +97,29 @@ test('a model whose external data leaves its folder is refused by the CLI', () =
   assert.match(r.err, /ProtobufError/);
 });
 
+test('run, conformance and check on a fixture', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lathe-cli-'));
+  const data = join(root, 'fixtures/vit-tiny/test_data_set_0');
+  let r = lathe('run', join(root, 'fixtures/vit-tiny/model.onnx'), '--inputs', data, '-o', dir);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /%logits: f32\[3, 10\]\s+min /);
+  assert.ok(readFileSync(join(dir, 'output_0.pb')).length > 120);
+
+  const json = join(dir, 'results.json');
+  r = lathe('conformance', join(root, 'fixtures'), '--json', json);
+  assert.is(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^3 passed, 0 failed, 0 skipped$/m);
+  const results = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(results.map((x: { status: string }) => x.status), ['pass', 'pass', 'pass']);
+
+  r = lathe('check', join(root, 'fixtures/vit-tiny/model.onnx'), '--inputs', data);
+  assert.is(r.code, 0, r.out + r.err);
+  assert.match(r.out, /logits\s+\[3, 10\]/);
+  assert.match(r.out, /agrees with ONNX Runtime within 0.0001 relative/);
+
+  r = lathe('run', join(root, 'fixtures/vit-tiny/model.onnx'));
+  assert.is(r.code, 2);
+  assert.match(r.err, /needs --inputs/);
+});
+
 test.run();

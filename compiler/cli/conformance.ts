@@ -1,0 +1,46 @@
+import { writeFileSync } from 'node:fs';
+import { LatheError } from '../../ir/errors.ts';
+import type { CaseResult } from '../conformance.ts';
+import { findCases, runCase } from '../conformance.ts';
+import type { Command } from './command.ts';
+
+export const conformance: Command = {
+  name: 'conformance',
+  summary: 'run ONNX-style test cases and compare with their expected outputs',
+  help: `usage: lathe conformance DIR... [--json FILE] [-v]
+
+Finds every case folder under the given folders (a folder with model.onnx and
+test_data_set_*/input_N.pb, output_N.pb, as in the ONNX conformance data), runs each data set
+on the reference interpreter and compares the outputs with the expected ones (relative 1e-3,
+absolute 1e-5, NaN where NaN is expected). Prints the failures and skips with their reasons and
+closes with 'N passed, N failed, N skipped'. Exits 1 when a case fails.
+A case is skipped when it uses an op lathe does not accept (named in the reason).
+
+options:
+  --json FILE   write per-case results (name, status, reason, ops, ms) as JSON
+  -v            also print passing cases
+  -h, --help    this help`,
+  options: {
+    json: { type: 'string' },
+    v: { type: 'boolean', short: 'v' },
+  },
+  run(args) {
+    if (args.positionals.length === 0) throw new LatheError('UsageError', `lathe conformance needs at least one folder\n\n${this.help}`);
+    const cases = findCases(args.positionals);
+    if (cases.length === 0) throw new LatheError('UsageError', `no case folders (with model.onnx) under ${args.positionals.join(', ')}`);
+    const results: CaseResult[] = [];
+    for (const dir of cases) {
+      const r = runCase(dir);
+      results.push(r);
+      if (r.status !== 'pass' || args.values.v) {
+        console.log(`${r.status.toUpperCase().padEnd(4)}  ${r.name}${r.reason ? `  ${r.reason}` : ''}`);
+      }
+    }
+    const count = (s: CaseResult['status']) => results.filter((r) => r.status === s).length;
+    if (args.values.json) {
+      writeFileSync(args.values.json as string, `${JSON.stringify(results.map(({ dir: _dir, ...r }) => r), null, 1)}\n`);
+    }
+    console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped`);
+    return count('fail') > 0 ? 1 : 0;
+  },
+};
