@@ -4,6 +4,7 @@
 // rules. The importer, the verifier, the printer's type checks and later the interpreter and the
 // backends all read ops from here.
 import type { DType } from './dtype.ts';
+import type { AttrReader } from './attr-reader.ts';
 import { LatheError } from './errors.ts';
 import type { Attr, AttrKind, Graph, Node } from './graph.ts';
 import { ONNX_DOMAIN } from './graph.ts';
@@ -28,7 +29,8 @@ export interface Arity {
  * What an op's inference function sees: the node, its operand types, its attributes, the known
  * contents of constant or shape-valued operands, and a way to infer its subgraphs.
  */
-export interface InferContext {
+/** Attribute accessors (AttrReader): a missing attribute returns the default, or fails if none. */
+export interface InferContext extends AttrReader {
   readonly node: Node;
   /** The opset version of the node's domain in this model. */
   readonly opset: number;
@@ -40,14 +42,6 @@ export interface InferContext {
   type(i: number): ValueType;
   /** The tensor type of operand i; a clear error if it is a sequence or optional. */
   tensor(i: number): TensorType;
-  /** Attribute accessors; a missing attribute returns the default, or fails if none given. */
-  int(name: string, dflt?: number): number;
-  float(name: string, dflt?: number): number;
-  string(name: string, dflt?: string): string;
-  ints(name: string, dflt?: readonly number[]): readonly number[];
-  floats(name: string, dflt?: readonly number[]): readonly number[];
-  strings(name: string, dflt?: readonly string[]): readonly string[];
-  attr(name: string): Attr | undefined;
   /** The constant operand i, when it is a constant (initializer or folded). */
   constant(i: number): ConstTensor | undefined;
   /**

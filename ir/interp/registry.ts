@@ -4,13 +4,14 @@
 // The one rule for evaluators: never write into an operand's data. Results may share arrays with
 // operands (Reshape, Identity) and constants are views of the model's bytes, so every evaluator
 // allocates what it writes (tensor.ts: allocData, makeTensor, roundTo for narrow floats).
+import type { AttrReader } from '../attr-reader.ts';
 import { LatheError } from '../errors.ts';
 import type { Attr, Graph, Node } from '../graph.ts';
 import { ONNX_DOMAIN } from '../graph.ts';
 import type { RuntimeValue, Tensor } from './tensor.ts';
 
 /** What an evaluator sees: its node, operand values, attributes, opset, and subgraph execution. */
-export interface EvalContext {
+export interface EvalContext extends AttrReader {
   readonly node: Node;
   /** The opset version of the node's domain in the model being run. */
   readonly opset: number;
@@ -28,13 +29,6 @@ export interface EvalContext {
   optTensor(i: number): Tensor | undefined;
   /** Whether result i is wanted (present in the node). */
   wants(i: number): boolean;
-  int(name: string, dflt?: number): number;
-  float(name: string, dflt?: number): number;
-  string(name: string, dflt?: string): string;
-  ints(name: string, dflt?: readonly number[]): readonly number[];
-  floats(name: string, dflt?: readonly number[]): readonly number[];
-  strings(name: string, dflt?: readonly string[]): readonly string[];
-  attr(name: string): Attr | undefined;
   /** A tensor attribute as a run-time tensor, if present. */
   tensorAttr(name: string): Tensor | undefined;
   /** A graph attribute, which must be present. */

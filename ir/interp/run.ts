@@ -2,6 +2,7 @@
 // Values live in lexical scopes (a subgraph reads the values around its node), constants are
 // decoded when first used, and each value is dropped after its last use so memory stays bounded
 // by the live set, not the whole model.
+import { attrReader } from '../attr-reader.ts';
 import { LatheError } from '../errors.ts';
 import type { Attr, Constant, Graph, Model, Node } from '../graph.ts';
 import { ONNX_DOMAIN, qualifiedOp, subgraphsOf } from '../graph.ts';
@@ -170,17 +171,6 @@ function evalNode(state: State, node: Node, scope: Scope): readonly (RuntimeValu
 }
 
 function makeContext(state: State, node: Node, opset: number, inputs: (RuntimeValue | undefined)[], scope: Scope): EvalContext {
-  const attrValue = <T,>(name: string, kind: Attr['kind'], dflt: T | undefined): T => {
-    const a = node.attrs[name];
-    if (!a) {
-      if (dflt === undefined) throw new LatheError('VerifyError', `missing attribute '${name}'`);
-      return dflt;
-    }
-    // ONNX files sometimes write an integral float attribute as an int, or the reverse.
-    if (a.kind === 'int' && kind === 'float') return a.value as T;
-    if (a.kind !== kind) throw new LatheError('VerifyError', `attribute '${name}' must be ${kind}, got ${a.kind}`);
-    return a.value as T;
-  };
   const ctx: EvalContext = {
     node,
     opset,
@@ -200,13 +190,7 @@ function makeContext(state: State, node: Node, opset: number, inputs: (RuntimeVa
     },
     optTensor: (i) => (inputs[i] === undefined ? undefined : ctx.tensor(i)),
     wants: (i) => node.outputs[i] !== undefined && node.outputs[i] !== null,
-    int: (n, d) => attrValue(n, 'int', d),
-    float: (n, d) => attrValue(n, 'float', d),
-    string: (n, d) => attrValue(n, 'string', d),
-    ints: (n, d) => attrValue(n, 'ints', d),
-    floats: (n, d) => attrValue(n, 'floats', d),
-    strings: (n, d) => attrValue(n, 'strings', d),
-    attr: (n) => node.attrs[n],
+    ...attrReader(node),
     tensorAttr: (n) => {
       const a = node.attrs[n];
       if (!a) return undefined;
