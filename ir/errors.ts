@@ -11,7 +11,8 @@ export type ErrorKind =
   | 'TensorDataError' // a tensor larger than the bytes behind it
   | 'ParseError' // IR text syntax error
   | 'TypeError' // IR text type error
-  | 'UsageError'; // a CLI usage error
+  | 'UsageError' // a CLI usage error
+  | 'PassError'; // a pass that is malformed, or that threw something other than a LatheError
 
 export interface ErrorLocation {
   file?: string;

@@ -2,6 +2,7 @@
 // `refine` mode (types it infers meet the types ONNX declared, and the more precise wins; an
 // incompatible pair is an error); the verifier runs it in `check` mode (each stored type must be
 // compatible with what the op's rule infers).
+import { attrReader } from './attr-reader.ts';
 import { LatheError } from './errors.ts';
 import type { Attr, Graph, Model, Node, Value } from './graph.ts';
 import { constType, ONNX_DOMAIN, qualifiedOp } from './graph.ts';
@@ -18,6 +19,11 @@ export interface InferOptions {
   mode: InferMode;
   /** Where messages should say the graph came from. */
   file?: string;
+  /**
+   * Called with the known contents of each result whose op propagates them (shape arithmetic:
+   * `Shape → Gather → Concat`); passes such as fold-shapes read them.
+   */
+  onValues?: (name: string, values: readonly Dim[]) => void;
 }
 
 interface Binding {
@@ -98,6 +104,7 @@ function inferNode(state: State, node: Node, scope: Scope): Node {
         throw new LatheError('VerifyError', `value '${o.name}' is defined more than once`, { value: o.name });
       }
       const values = i === 0 && def.values ? def.values(ctx) : undefined;
+      if (values) state.options.onValues?.(o.name, values);
       scope.set(o.name, { type: o.type, values });
     });
     const attrs = rebuildAttrs(node, refinedSubgraphs);
@@ -168,16 +175,6 @@ function makeContext(state: State, node: Node, scope: Scope, refined: Map<Attr, 
     if (!b) throw new LatheError('VerifyError', `operand '${name}' is not defined before its use`, { value: name });
     return b;
   };
-  // Typed accessors; checkSignature has already matched every present attribute to its spec.
-  const attrValue = <T,>(name: string, kind: Attr['kind'], dflt: T | undefined): T => {
-    const a = node.attrs[name];
-    if (!a) {
-      if (dflt === undefined) throw new LatheError('VerifyError', `missing attribute '${name}'`);
-      return dflt;
-    }
-    if (a.kind !== kind) throw new LatheError('VerifyError', `attribute '${name}' must be ${kind}, got ${a.kind}`);
-    return a.value as T;
-  };
   const ctx: InferContext = {
     node,
     opset: state.model.opsets[node.domain || ONNX_DOMAIN] ?? 1,
@@ -196,13 +193,8 @@ function makeContext(state: State, node: Node, scope: Scope, refined: Map<Attr, 
       }
       return t;
     },
-    int: (n, d) => attrValue(n, 'int', d),
-    float: (n, d) => attrValue(n, 'float', d),
-    string: (n, d) => attrValue(n, 'string', d),
-    ints: (n, d) => attrValue(n, 'ints', d),
-    floats: (n, d) => attrValue(n, 'floats', d),
-    strings: (n, d) => attrValue(n, 'strings', d),
-    attr: (n) => node.attrs[n],
+    // checkSignature has already matched every present attribute to its spec.
+    ...attrReader(node),
     constant: (i) => binding(i)?.constant,
     values: (i) => binding(i)?.values,
     subgraph: (attrName, inputTypes) => {

@@ -1,13 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { LatheError } from '../../ir/errors.ts';
+import type { Model } from '../../ir/graph.ts';
 import type { CaseResult } from '../conformance.ts';
 import { findCases, runCase } from '../conformance.ts';
 import type { Command } from './command.ts';
+import { runPipeline } from '../../passes/manager.ts';
+import { printPipeline } from '../../passes/pipeline.ts';
+import { PIPELINE_HELP, PIPELINE_OPTIONS, pipelineFromArgs, runOptionsFromArgs } from './pass-args.ts';
 
 export const conformance: Command = {
   name: 'conformance',
   summary: 'run ONNX-style test cases and compare with their expected outputs',
-  help: `usage: lathe conformance DIR... [--json FILE] [-v]
+  help: `usage: lathe conformance DIR... [--json FILE] [-v] [--passes PIPELINE]
 
 Finds every case folder under the given folders (a folder with model.onnx and
 test_data_set_*/input_N.pb, output_N.pb, as in the ONNX conformance data), runs each data set
@@ -15,22 +19,30 @@ on the reference interpreter and compares the outputs with the expected ones (re
 absolute 1e-5, NaN where NaN is expected). Prints the failures and skips with their reasons and
 closes with 'N passed, N failed, N skipped'. Exits 1 when a case fails.
 A case is skipped when it uses an op lathe does not accept (named in the reason).
+With --passes each model goes through the pipeline before it runs, so one command checks that a
+pipeline keeps a whole suite's outputs; a pass that fails or breaks the IR fails that case.
 
 options:
   --json FILE   write per-case results (name, status, reason, ops, ms) as JSON
   -v            also print passing cases
+${PIPELINE_HELP}
   -h, --help    this help`,
   options: {
     json: { type: 'string' },
     v: { type: 'boolean', short: 'v' },
+    ...PIPELINE_OPTIONS,
   },
-  run(args) {
+  async run(args) {
     if (args.positionals.length === 0) throw new LatheError('UsageError', `lathe conformance needs at least one folder\n\n${this.help}`);
     const cases = findCases(args.positionals);
     if (cases.length === 0) throw new LatheError('UsageError', `no case folders (with model.onnx) under ${args.positionals.join(', ')}`);
+    const pipeline = await pipelineFromArgs(args);
+    const runOptions = runOptionsFromArgs(args);
+    const transform = pipeline && ((m: Model) => runPipeline(m, pipeline, runOptions).model);
+    if (pipeline) console.log(`pipeline: ${printPipeline(pipeline) || '(empty)'}`);
     const results: CaseResult[] = [];
     for (const dir of cases) {
-      const r = runCase(dir);
+      const r = runCase(dir, { transform });
       results.push(r);
       if (r.status !== 'pass' || args.values.v) {
         console.log(`${r.status.toUpperCase().padEnd(4)}  ${r.name}${r.reason ? `  ${r.reason}` : ''}`);

@@ -8,10 +8,12 @@ import { check } from './check.ts';
 import { conformance } from './conformance.ts';
 import { dump } from './dump.ts';
 import { info } from './info.ts';
+import { opt } from './opt.ts';
+import { passes } from './passes.ts';
 import { run } from './run.ts';
 import { verify } from './verify.ts';
 
-const commands: Command[] = [dump, verify, info, run, conformance, check];
+const commands: Command[] = [dump, verify, info, opt, passes, run, conformance, check];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

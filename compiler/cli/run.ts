@@ -10,29 +10,37 @@ import { readInputs } from '../conformance.ts';
 import { loadModel } from '../load.ts';
 import type { Command } from './command.ts';
 import { onePositional } from './command.ts';
+import { runPipeline } from '../../passes/manager.ts';
+import { PIPELINE_HELP, PIPELINE_OPTIONS, pipelineFromArgs, runOptionsFromArgs } from './pass-args.ts';
 
 export const run: Command = {
   name: 'run',
   summary: 'run a model on the reference interpreter',
-  help: `usage: lathe run MODEL.onnx|FILE.lir --inputs DIR [-o DIR]
+  help: `usage: lathe run MODEL.onnx|FILE.lir --inputs DIR [-o DIR] [--passes PIPELINE]
 
 Reads DIR/input_0.pb, input_1.pb, … (ONNX TensorProto files, as in the ONNX conformance data,
 matched to the graph's inputs by position), runs the model on lathe's reference interpreter,
 prints each output's type and a summary of its values, and with -o writes output_N.pb files.
+With --passes the pipeline runs on the model first (so the outputs are those of the optimized
+model).
 
 options:
   --inputs DIR     folder with input_N.pb files (required)
   -o, --output DIR write output_N.pb files here
+${PIPELINE_HELP}
   -h, --help       this help`,
   options: {
     inputs: { type: 'string' },
     output: { type: 'string', short: 'o' },
+    ...PIPELINE_OPTIONS,
   },
-  run(args) {
+  async run(args) {
     const file = onePositional(this, args, 'model');
     const inputsDir = args.values.inputs as string | undefined;
     if (!inputsDir) throw new LatheError('UsageError', `lathe run needs --inputs DIR\n\n${this.help}`);
-    const model = loadModel(file);
+    const pipeline = await pipelineFromArgs(args);
+    let model = loadModel(file);
+    if (pipeline) model = runPipeline(model, pipeline, runOptionsFromArgs(args, file)).model;
     const inputs = readInputs(model.graph, inputsDir);
     const t0 = performance.now();
     const outputs = runModel(model, inputs);

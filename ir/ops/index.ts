@@ -17,3 +17,5 @@ import './index-ops.ts';
 import './control.ts';
 import './sequence.ts';
 import './misc.ts';
+import './lathe.ts';
+import './attention.ts';

@@ -33,3 +33,5 @@ import './resize.ts';
 import './sample.ts';
 import './affine-grid.ts';
 import './image-decoder.ts';
+import './lathe.ts';
+import './attention.ts';
