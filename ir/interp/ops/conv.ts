@@ -1,12 +1,12 @@
 // Conv and ConvTranspose, any number of spatial dims, with groups, dilations, pads, strides and
-// auto_pad. Conv is im2col + the GEMM of matmul.ts; ConvTranspose is the GEMM followed by
-// col2im (scatter-add).
+// auto_pad. Conv is im2col + the GEMM of kernels/gemm.ts (a 1×1 stride-1 unpadded conv reads X
+// as B directly); ConvTranspose is the GEMM followed by col2im (scatter-add).
 import { numElements } from '../../types.ts';
 import type { EvalContext } from '../registry.ts';
 import { defineOnnxEvals } from '../registry.ts';
 import type { Tensor } from '../tensor.ts';
 import { allocData, makeTensor, roundTo } from '../tensor.ts';
-import { gemmNT, transposed } from './matmul.ts';
+import { GEMM_NR, gemm, rowMajor } from '../kernels/gemm.ts';
 import { stridesOf, tableIndex } from './util.ts';
 import type { Window } from './window.ts';
 import { multiIndices, offsetTable, windowGeometry } from './window.ts';
@@ -27,6 +27,58 @@ function im2colMaps(w: Window, inSpatial: readonly number[]): Int32Array[] {
   return multiIndices(w.kernel).map((k) =>
     tableIndex(w.out, k.map((kd, d) => offsetTable(w, d, kd, inSpatial[d]!, inStrides[d]!))),
   );
+}
+
+/**
+ * im2col packed for the GEMM (see BPacker): B[(c·kSize + k), p] = X[c, the input position of output
+ * p under kernel offset k], or 0 in the padding, in panels of GEMM_NR columns. Output positions go
+ * in tiles of TILE panels, so both the reads (along rows of X) and the writes (TILE streams, one
+ * per panel) are sequential.
+ */
+function im2colPacked(dst: Float64Array, base: number, xd: FloatArray, xBase: number, Cg: number, inPlane: number, maps: readonly Int32Array[], P: number): void {
+  const kSize = maps.length;
+  const K = Cg * kSize;
+  const NR = GEMM_NR; // 4: the full-panel loop below writes four lanes
+  const TILE = 16;
+  const step = NR * K;
+  const Pp = Math.ceil(P / NR) * NR;
+  for (let p0 = 0; p0 < Pp; p0 += TILE * NR) {
+    const p1 = Math.min(Pp, p0 + TILE * NR);
+    const full = Math.min(p1, P - (P % NR));
+    const d0 = base + (p0 / NR) * step;
+    for (let c = 0; c < Cg; c++) {
+      const cBase = xBase + c * inPlane;
+      for (let k = 0; k < kSize; k++) {
+        const map = maps[k]!;
+        let d = d0 + (c * kSize + k) * NR;
+        let p = p0;
+        for (; p < full; p += NR, d += step) {
+          const j0 = map[p]!, j1 = map[p + 1]!, j2 = map[p + 2]!, j3 = map[p + 3]!;
+          dst[d] = j0 < 0 ? 0 : xd[cBase + j0]!;
+          dst[d + 1] = j1 < 0 ? 0 : xd[cBase + j1]!;
+          dst[d + 2] = j2 < 0 ? 0 : xd[cBase + j2]!;
+          dst[d + 3] = j3 < 0 ? 0 : xd[cBase + j3]!;
+        }
+        // The last panel, part past P: zeros.
+        for (; p < p1; p += NR, d += step) {
+          for (let q = 0; q < NR; q++) {
+            const j = p + q < P ? map[p + q]! : -1;
+            dst[d + q] = j < 0 ? 0 : xd[cBase + j]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** out[oBase + m·P + p] = acc[m·P + p] + bias[b0 + m] (0 without a bias), the sum in f64. */
+function addBias(out: FloatArray, oBase: number, acc: Float64Array, Mg: number, P: number, bias: Tensor | undefined, b0: number): void {
+  for (let m = 0; m < Mg; m++) {
+    const b = bias ? Number(bias.data[b0 + m]) : 0;
+    const o = oBase + m * P;
+    const a = m * P;
+    for (let p = 0; p < P; p++) out[o + p] = acc[a + p]! + b;
+  }
 }
 
 defineOnnxEvals(['Conv'], (ctx) => {
@@ -50,29 +102,16 @@ defineOnnxEvals(['Conv'], (ctx) => {
   const wd = wt.data as FloatArray;
   const out = allocData(x.dtype, N * M * P) as FloatArray;
   const maps = im2colMaps(win, inSpatial);
-  // im2col, transposed: colT[p, (c, k)] so the GEMM reads both operands along K contiguously.
-  const colT = xd instanceof Float64Array ? new Float64Array(P * K) : new Float32Array(P * K);
+  // A 1×1 kernel whose map is the identity (stride 1, no padding) needs no im2col: X_g is B.
+  const direct = kSize === 1 && P === inPlane && maps[0]!.every((j, p) => j === p);
   const acc = new Float64Array(Mg * P);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < group; g++) {
       const xBase = (n * C + g * Cg) * inPlane;
-      for (let c = 0; c < Cg; c++) {
-        const cBase = xBase + c * inPlane;
-        for (let k = 0; k < kSize; k++) {
-          const map = maps[k]!;
-          const r = c * kSize + k;
-          for (let p = 0; p < P; p++) {
-            const j = map[p]!;
-            colT[p * K + r] = j < 0 ? 0 : xd[cBase + j]!;
-          }
-        }
-      }
-      gemmNT(Mg, P, K, wd, g * Mg * K, colT, 0, acc);
-      const oBase = (n * M + g * Mg) * P;
-      for (let m = 0; m < Mg; m++) {
-        const b = bias ? Number(bias.data[g * Mg + m]) : 0;
-        for (let p = 0; p < P; p++) out[oBase + m * P + p] = acc[m * P + p]! + b;
-      }
+      // B = X_g read in place, or its im2col written straight into the kernel's packed layout.
+      const B = direct ? rowMajor(xd, xBase, P) : (dst: Float64Array, base: number) => im2colPacked(dst, base, xd, xBase, Cg, inPlane, maps, P);
+      gemm(Mg, P, K, rowMajor(wd, g * Mg * K, K), B, acc);
+      addBias(out, (n * M + g * Mg) * P, acc, Mg, P, bias, g * Mg);
     }
   }
   return [roundTo(makeTensor(x.dtype, [N, M, ...win.out], out))];
@@ -127,18 +166,15 @@ defineOnnxEvals(['ConvTranspose'], (ctx) => {
   );
   const xd = x.data as FloatArray;
   const wd = wt.data as FloatArray;
-  // W_g as [Cg, Mg·kSize]; its transpose times X_g [Cg, Pin] gives col [Mg·kSize, Pin].
-  const wT = xd instanceof Float64Array ? new Float64Array(Mg * kSize * Cg) : new Float32Array(Mg * kSize * Cg);
+  // W_g is [Cg, Mg·kSize]; its transpose (read in place) times X_g [Cg, Pin] gives col [Mg·kSize, Pin].
   const col = new Float64Array(Mg * kSize * Pin);
   const acc = new Float64Array(M * Pout);
   const out = allocData(x.dtype, N * M * Pout) as FloatArray;
   for (let n = 0; n < N; n++) {
     acc.fill(0);
     for (let g = 0; g < group; g++) {
-      for (let c = 0; c < Cg; c++) {
-        for (let j = 0; j < Mg * kSize; j++) wT[j * Cg + c] = wd[(g * Cg + c) * Mg * kSize + j]!;
-      }
-      gemmNT(Mg * kSize, Pin, Cg, wT, 0, transposed(xd, (n * C + g * Cg) * Pin, Cg, Pin), 0, col);
+      const wT = { data: wd, off: g * Cg * Mg * kSize, rs: 1, cs: Mg * kSize };
+      gemm(Mg * kSize, Pin, Cg, wT, rowMajor(xd, (n * C + g * Cg) * Pin, Pin), col);
       for (let m = 0; m < Mg; m++) {
         const oBase = (g * Mg + m) * Pout;
         for (let k = 0; k < kSize; k++) {
