@@ -13,6 +13,7 @@ import { CONFORMANCE_TOLERANCE, mismatch } from '../ir/interp/compare.ts';
 import { readValuePb } from '../ir/interp/pb.ts';
 import { runModel } from '../ir/interp/run.ts';
 import type { RuntimeValue } from '../ir/interp/tensor.ts';
+import { isTensor } from '../ir/interp/tensor.ts';
 import { importOnnxFile } from '../ir/onnx/import.ts';
 import type { ValueType } from '../ir/types.ts';
 
@@ -101,7 +102,76 @@ export function readInputs(g: Graph, setDir: string): RuntimeValue[] {
   return files.map((f, i) => readValuePb(f, g.inputs[i]!.type));
 }
 
+/** Where a case runs: the reference interpreter, or WGSL kernels on the WebGPU adapter. */
+export type Target = 'interp' | 'wgsl';
+
+/** Run one case on the reference interpreter. */
 export function runCase(dir: string, options: CaseOptions = {}): CaseResult {
+  const steps = caseSteps(dir, options);
+  let r = steps.next();
+  while (!r.done) {
+    let out: RuntimeValue[];
+    try {
+      out = runModel(r.value.model, r.value.inputs, { checkTypes: options.checkTypes ?? true });
+    } catch (e) {
+      r = steps.throw(e);
+      continue;
+    }
+    r = steps.next(out);
+  }
+  return r.value;
+}
+
+/**
+ * Run one case on a target. On `wgsl` each data set is specialized to its input shapes, lowered,
+ * run on the adapter and compared with the expected outputs; an op or dtype the WGSL backend
+ * does not lower is a skip naming it. Throws a BackendError when there is no adapter.
+ */
+export async function runCaseOn(dir: string, target: Target, options: CaseOptions = {}): Promise<CaseResult> {
+  if (target === 'interp') return runCase(dir, options);
+  const wgsl = await import('../backends/wgsl/runtime.ts');
+  const { specialize } = await import('../backends/wgsl/specialize.ts');
+  const { openGpu, gpuUnavailableReason } = await import('../backends/wgsl/gpu.ts');
+  const gpu = await openGpu();
+  if (!gpu) throw new LatheError('BackendError', `no WebGPU adapter: ${gpuUnavailableReason()}`);
+  const steps = caseSteps(dir, options);
+  let r = steps.next();
+  while (!r.done) {
+    let out: RuntimeValue[];
+    try {
+      const inputs = r.value.inputs;
+      if (!inputs.every(isTensor)) throw new SkipCase('wgsl: the WGSL backend takes tensor inputs only');
+      let model: Model;
+      try {
+        model = specialize(r.value.model, { inputShapes: inputs.map((t) => t.shape) });
+      } catch (e) {
+        // Shapes that depend on input values (Range, NonZero) or non-tensor values: WGSL needs static shapes.
+        if (e instanceof LatheError && e.kind === 'ShapeError') throw new SkipCase(`wgsl: not specializable: ${e.message}`);
+        throw e;
+      }
+      out = await wgsl.runWgsl(model, inputs, { gpu, file: path.join(dir, 'model.onnx') });
+    } catch (e) {
+      if (e instanceof SkipCase) {
+        r = steps.throw(e);
+        continue;
+      }
+      const skip = e instanceof LatheError && (e.kind === 'UnsupportedOp' || e.kind === 'UnsupportedType');
+      r = steps.throw(skip ? new SkipCase(`wgsl: ${e.message}`) : e);
+      continue;
+    }
+    r = steps.next(out);
+  }
+  return r.value;
+}
+
+/** Thrown by a runner: the case is skipped with this reason. */
+class SkipCase extends Error {}
+
+/**
+ * A case as steps: yields each data set's model and inputs, receives the outputs (or the error
+ * the runner threw, via throw()), and returns the result. Shared by the sync and async drivers.
+ */
+function* caseSteps(dir: string, options: CaseOptions): Generator<{ model: Model; inputs: RuntimeValue[] }, CaseResult, RuntimeValue[]> {
   const t0 = performance.now();
   const name = caseName(dir);
   const done = (status: CaseStatus, reason: string, ops?: string[]): CaseResult => ({
@@ -127,7 +197,7 @@ export function runCase(dir: string, options: CaseOptions = {}): CaseResult {
     const sets = dataSets(dir);
     if (sets.length === 0) return done('skip', 'no test_data_set_* folder', ops);
     for (const set of sets) {
-      const got = runModel(model, readInputs(g, set), { checkTypes: options.checkTypes ?? true });
+      const got = yield { model, inputs: readInputs(g, set) };
       const expected = numberedFiles(set, 'output');
       if (expected.length !== g.outputs.length) {
         return done('fail', `${path.basename(set)}: ${expected.length} expected outputs for ${g.outputs.length} graph outputs`, ops);
@@ -140,6 +210,7 @@ export function runCase(dir: string, options: CaseOptions = {}): CaseResult {
     }
     return done('pass', '', ops);
   } catch (e) {
+    if (e instanceof SkipCase) return done('skip', e.message.split('\n')[0]!, ops);
     const msg = e instanceof LatheError ? `${e.kind}: ${e.message}` : `internal error: ${(e as Error).stack}`;
     return done('fail', msg.split('\n')[0]!, ops);
   }

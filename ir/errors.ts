@@ -12,7 +12,8 @@ export type ErrorKind =
   | 'ParseError' // IR text syntax error
   | 'TypeError' // IR text type error
   | 'UsageError' // a CLI usage error
-  | 'PassError'; // a pass that is malformed, or that threw something other than a LatheError
+  | 'PassError' // a pass that is malformed, or that threw something other than a LatheError
+  | 'BackendError'; // a GPU backend failure: shader compile error, device limit, lost device
 
 export interface ErrorLocation {
   file?: string;

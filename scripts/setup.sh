@@ -8,8 +8,10 @@
 # System packages:
 #   libonnx-testdata     ONNX conformance data -> /usr/share/libonnx-testdata/data
 #   python3-onnx         checker / shape inference for the fixtures
-#   python3-torch        Debian's torch 1.13 (CPU), for fixtures/export.py and bench/make-vit-b16.py
+#   python3-torch        Debian's torch 1.13 (CPU), for fixtures/export.py and bench/make-torchvision.py
 #   python3-torchvision  torchvision 0.14, for the benchmark's vit_b_16
+# and, through scripts/setup-webgpu.sh, a software WebGPU adapter (Mesa 25 lavapipe unpacked into
+# .cache/webgpu/) so the WGSL tests run kernels for real.
 # Python scripts must run with Debian's /usr/bin/python3, not another python3 on the PATH.
 set -euo pipefail
 
@@ -64,6 +66,13 @@ if ((run_npm)); then
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error \
     || die "npm ci failed"
   node -e 'require("onnxruntime-node")' || die "onnxruntime-node does not load after npm ci"
+fi
+
+# After npm ci, so it can probe the adapter through node_modules/webgpu.
+if ((run_npm)); then
+  bash scripts/setup-webgpu.sh || die "scripts/setup-webgpu.sh failed"
+else
+  bash scripts/setup-webgpu.sh --no-probe || die "scripts/setup-webgpu.sh failed"
 fi
 
 log "done"

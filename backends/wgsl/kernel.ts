@@ -10,6 +10,9 @@ export interface KernelBinding {
   readonly access: 'read' | 'read_write';
   /** Element type as the shader sees it (f16 only where the device has shader-f16). */
   readonly elem: 'f32' | 'f16' | 'i32' | 'u32';
+  /** For a scratch buffer (a name that is no graph value, e.g. `MatMul_12/partials`): its size
+   *  in bytes. The buffer plan gives it a buffer live from its first to its last use. */
+  readonly scratchBytes?: number;
 }
 
 export interface KernelUniform {
@@ -34,6 +37,14 @@ export interface Kernel {
   readonly uniforms: readonly KernelUniform[];
   /** Workgroups to dispatch (x, y, z). */
   readonly dispatch: readonly [number, number, number];
+}
+
+/**
+ * How the runtime stores a tensor of `dtype` in a buffer: wgslElem's type, and f32 for f16/bf16
+ * where WGSL has no such type (computed in f32, rounded to the dtype when read back).
+ */
+export function storageElem(dtype: DType, f16: boolean): KernelBinding['elem'] | undefined {
+  return wgslElem(dtype, f16) ?? (dtype === 'f16' || dtype === 'bf16' ? 'f32' : undefined);
 }
 
 /** WGSL's name for the storage type of a lathe dtype, or undefined where WGSL has none. */

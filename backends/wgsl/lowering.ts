@@ -49,6 +49,16 @@ export interface Alias {
 
 export type Lowering = (ctx: LowerContext) => Kernel[] | Alias;
 
+/**
+ * Results known when compiling (a Constant node; shape arithmetic once shapes are static): the
+ * program uploads them like weights and no kernel runs. Registered apart from the lowerings
+ * (defineWgslFold), so a Lowering still returns kernels or an alias.
+ */
+export interface Folded {
+  readonly folded: { readonly output: number; readonly tensor: ConstTensor }[];
+}
+export type Folding = (ctx: LowerContext) => Folded;
+
 const lowerings = new Map<string, Lowering>();
 const key = (domain: string, op: string) => `${domain || ONNX_DOMAIN}::${op}`;
 
@@ -62,12 +72,25 @@ export function defineOnnxWgsl(ops: readonly string[], fn: Lowering): void {
   for (const op of ops) defineWgsl(ONNX_DOMAIN, op, fn);
 }
 
+const foldings = new Map<string, Folding>();
+
+/** Register an op whose results lower.ts computes while compiling (checked before lowerings). */
+export function defineWgslFold(domain: string, op: string, fn: Folding): void {
+  const k = key(domain, op);
+  if (foldings.has(k) || lowerings.has(k)) throw new Error(`WGSL lowering for ${domain}.${op} is defined twice`);
+  foldings.set(k, fn);
+}
+
+export function lookupWgslFold(node: Pick<Node, 'domain' | 'op'>): Folding | undefined {
+  return foldings.get(key(node.domain, node.op));
+}
+
 export function lookupWgsl(node: Pick<Node, 'domain' | 'op'>): Lowering | undefined {
   return lowerings.get(key(node.domain, node.op));
 }
 
 export function loweredOps(): string[] {
-  return [...lowerings.keys()].sort();
+  return [...lowerings.keys(), ...foldings.keys()].sort();
 }
 
 export function noLowering(node: Node): never {
@@ -79,4 +102,8 @@ export function noLowering(node: Node): never {
 
 export function isAlias(r: Kernel[] | Alias): r is Alias {
   return !Array.isArray(r);
+}
+
+export function isFolded(r: Kernel[] | Alias | Folded): r is Folded {
+  return !Array.isArray(r) && 'folded' in r;
 }

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { LatheError } from '../../ir/errors.ts';
 import type { Model } from '../../ir/graph.ts';
 import type { CaseResult } from '../conformance.ts';
-import { findCases, runCase } from '../conformance.ts';
+import type { Target } from '../conformance.ts';
+import { findCases, runCaseOn } from '../conformance.ts';
 import type { Command } from './command.ts';
 import { runPipeline } from '../../passes/manager.ts';
 import { printPipeline } from '../../passes/pipeline.ts';
@@ -11,7 +12,7 @@ import { PIPELINE_HELP, PIPELINE_OPTIONS, pipelineFromArgs, runOptionsFromArgs }
 export const conformance: Command = {
   name: 'conformance',
   summary: 'run ONNX-style test cases and compare with their expected outputs',
-  help: `usage: lathe conformance DIR... [--json FILE] [-v] [--passes PIPELINE]
+  help: `usage: lathe conformance DIR... [--json FILE] [-v] [--target interp|wgsl] [--passes PIPELINE]
 
 Finds every case folder under the given folders (a folder with model.onnx and
 test_data_set_*/input_N.pb, output_N.pb, as in the ONNX conformance data), runs each data set
@@ -21,28 +22,34 @@ closes with 'N passed, N failed, N skipped'. Exits 1 when a case fails.
 A case is skipped when it uses an op lathe does not accept (named in the reason).
 With --passes each model goes through the pipeline before it runs, so one command checks that a
 pipeline keeps a whole suite's outputs; a pass that fails or breaks the IR fails that case.
+With --target wgsl each data set is compiled to WGSL kernels for its input shapes and run on the
+WebGPU adapter (lavapipe, set up by scripts/setup-webgpu.sh) instead; a case whose op or dtype
+has no WGSL lowering is skipped with the reason.
 
 options:
   --json FILE   write per-case results (name, status, reason, ops, ms) as JSON
   -v            also print passing cases
+  --target T    interp (the reference interpreter, default) or wgsl
 ${PIPELINE_HELP}
   -h, --help    this help`,
   options: {
     json: { type: 'string' },
     v: { type: 'boolean', short: 'v' },
+    target: { type: 'string' },
     ...PIPELINE_OPTIONS,
   },
   async run(args) {
     if (args.positionals.length === 0) throw new LatheError('UsageError', `lathe conformance needs at least one folder\n\n${this.help}`);
     const cases = findCases(args.positionals);
     if (cases.length === 0) throw new LatheError('UsageError', `no case folders (with model.onnx) under ${args.positionals.join(', ')}`);
+    const target = targetFromArgs(args.values.target);
     const pipeline = await pipelineFromArgs(args);
     const runOptions = runOptionsFromArgs(args);
     const transform = pipeline && ((m: Model) => runPipeline(m, pipeline, runOptions).model);
     if (pipeline) console.log(`pipeline: ${printPipeline(pipeline) || '(empty)'}`);
     const results: CaseResult[] = [];
     for (const dir of cases) {
-      const r = runCase(dir, { transform });
+      const r = await runCaseOn(dir, target, { transform });
       results.push(r);
       if (r.status !== 'pass' || args.values.v) {
         console.log(`${r.status.toUpperCase().padEnd(4)}  ${r.name}${r.reason ? `  ${r.reason}` : ''}`);
@@ -56,3 +63,10 @@ ${PIPELINE_HELP}
     return count('fail') > 0 ? 1 : 0;
   },
 };
+
+/** --target: interp (default) or wgsl. */
+export function targetFromArgs(v: unknown): Target {
+  if (v === undefined) return 'interp';
+  if (v === 'interp' || v === 'wgsl') return v;
+  throw new LatheError('UsageError', `--target takes interp or wgsl, not '${String(v)}'`);
+}

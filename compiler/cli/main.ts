@@ -5,6 +5,7 @@ import { LatheError } from '../../ir/errors.ts';
 import type { Command } from './command.ts';
 import { parseCommandArgs } from './command.ts';
 import { check } from './check.ts';
+import { compile } from './compile.ts';
 import { conformance } from './conformance.ts';
 import { dump } from './dump.ts';
 import { info } from './info.ts';
@@ -13,7 +14,7 @@ import { passes } from './passes.ts';
 import { run } from './run.ts';
 import { verify } from './verify.ts';
 
-const commands: Command[] = [dump, verify, info, opt, passes, run, conformance, check];
+const commands: Command[] = [dump, verify, info, opt, passes, run, conformance, check, compile];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

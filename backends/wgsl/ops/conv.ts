@@ -1,0 +1,217 @@
+// Conv as an implicit GEMM on the tiled GEMM of gemm-tile.ts, any number of spatial dims, with
+// group, dilations, pads, strides and auto_pad. For batch n and group g (dispatch z = n·group + g):
+//   Y[n, g·Mg + m, p] = Σ_k W[g·Mg + m, k] · X̂[k, p] + bias[g·Mg + m]
+// where k = (c, kernel position) runs over Cg·kSize and X̂ is the im2col matrix, never stored:
+// the B loader gathers the four output positions of its quad straight from X (0 in the padding).
+// A 1×1 kernel with stride 1 and no padding reads X itself as B (vec4 loads where aligned).
+// ConvTranspose (below) is a direct gather kernel.
+import type { EvalContext } from '../../../ir/interp/registry.ts';
+import { windowGeometry } from '../../../ir/interp/ops/window.ts';
+import type { Kernel, KernelBinding } from '../kernel.ts';
+import { defineOnnxWgsl } from '../lowering.ts';
+import type { GemmShape } from './gemm-tile.ts';
+import { gemmDispatch, gemmMain, gemmThreads, quadLoad } from './gemm-tile.ts';
+import { bindingDecl, flatIndex, floatElem, grid1d, keyOf, preamble, stridesOf, u, unroll4 } from './kernel-util.ts';
+
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** The im2col element X̂[k, p] of image `xBase`, as a WGSL function body (returns f32). */
+function gatherBody(inSp: readonly number[], kernel: readonly number[], outSp: readonly number[], strides: readonly number[], dilations: readonly number[], padBegin: readonly number[]): string {
+  const kSize = numel(kernel);
+  const kStr = stridesOf(kernel);
+  const oStr = stridesOf(outSp);
+  const iStr = stridesOf(inSp);
+  const lines = [`let c = k / ${u(kSize)};`, `let kr = k % ${u(kSize)};`, `var off = xBase + c * ${u(numel(inSp))};`];
+  for (let d = 0; d < inSp.length; d++) {
+    // i = o·stride − padBegin + kd·dilation, in i32 so the padding is negative.
+    lines.push(
+      `let o${d} = i32((p / ${u(oStr[d]!)}) % ${u(outSp[d]!)});`,
+      `let k${d} = i32((kr / ${u(kStr[d]!)}) % ${u(kernel[d]!)});`,
+      `let i${d} = o${d} * ${strides[d]!} - ${padBegin[d]!} + k${d} * ${dilations[d]!};`,
+      `if (i${d} < 0 || i${d} >= ${inSp[d]!}) { return 0.0; }`,
+      `off += u32(i${d}) * ${u(iStr[d]!)};`,
+    );
+  }
+  lines.push('return f32(x[off]);');
+  return lines.join('\n  ');
+}
+
+defineOnnxWgsl(['Conv'], (ctx) => {
+  const x = ctx.input(0)!;
+  const w = ctx.input(1)!;
+  const bias = ctx.input(2);
+  const y = ctx.output(0)!;
+  const [N, C] = x.shape as [number, number];
+  const inSp = x.shape.slice(2);
+  const M = w.shape[0]!;
+  const group = ctx.int('group', 1);
+  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
+  // The attribute reading is the interpreter's, so the geometry cannot drift from the reference.
+  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel);
+  const Cg = C / group;
+  const Mg = M / group;
+  const kSize = numel(kernel);
+  const P = numel(win.out);
+  const K = Cg * kSize;
+  if (numel(y.shape) === 0) return [];
+  const direct = kSize === 1 && win.strides.every((s) => s === 1) && win.padBegin.every((p) => p === 0) && win.out.every((o, d) => o === inSp[d]);
+  const s: GemmShape = { M: Mg, N: P, K, batches: N * group, aAlong: 'k', bAlong: 'n' };
+  if (s.batches > ctx.caps.maxComputeWorkgroupsPerDimension) ctx.unsupported(`${s.batches} images × groups exceed the dispatch limit`);
+  const T = gemmThreads(ctx.caps);
+  const wVec = K % 4 === 0;
+  const xVec = direct && P % 4 === 0;
+  const yVec = P % 4 === 0;
+  const elem = floatElem(ctx, y);
+  const bindings: KernelBinding[] = [
+    { value: x.name, access: 'read', elem: floatElem(ctx, x) },
+    { value: w.name, access: 'read', elem: floatElem(ctx, w) },
+    ...(bias ? [{ value: bias.name, access: 'read' as const, elem: floatElem(ctx, bias) }] : []),
+    { value: y.name, access: 'read_write', elem },
+  ];
+  const yIdx = bindings.length - 1;
+  // Image n, group g: X's channels g·Cg …, W's rows g·Mg …, Y's channels g·Mg ….
+  const zs = `let n = z / ${u(group)}; let g = z % ${u(group)};`;
+  const xBase = `(n * ${u(C)} + g * ${u(Cg)}) * ${u(numel(inSp))}`;
+  // The im2col quad: four output positions at one k (each gathered; 0 past P or K).
+  const loadB = direct
+    ? quadLoad('x', xBase, 'k', 'col', K, P, xVec)
+    : `let xBase = ${xBase};
+  var v = vec4<f32>(0.0);
+  if (k < ${u(K)}) {
+    ${unroll4((c, j) => `if (col + ${j}u < ${u(P)}) { v.${c} = im2col(xBase, k, col + ${j}u); }`, '\n    ')}
+  }
+  return v;`;
+  const code = `${preamble(bindings)}
+${bindingDecl(0, 'x', bindings[0]!, xVec)}
+${bindingDecl(1, 'w', bindings[1]!, wVec)}
+${bias ? bindingDecl(2, 'bias', bindings[2]!) : ''}
+${bindingDecl(yIdx, 'y', bindings[yIdx]!, yVec)}
+
+${direct ? '' : `fn im2col(xBase: u32, k: u32, p: u32) -> f32 {
+  ${gatherBody(inSp, kernel, win.out, win.strides, win.dilations, win.padBegin)}
+}`}
+fn loadA(z: u32, m: u32, k: u32) -> vec4<f32> {
+  let g = z % ${u(group)};
+  ${quadLoad('w', `g * ${u(Mg * K)}`, 'm', 'k', Mg, K, wVec)}
+}
+fn loadB(z: u32, k: u32, col: u32) -> vec4<f32> {
+  ${zs}
+  ${loadB}
+}
+fn storeC(z: u32, m: u32, p: u32, v: vec4<f32>) {
+  ${zs}
+  let ch = g * ${u(Mg)} + m;
+  let o = (n * ${u(M)} + ch) * ${u(P)} + p;
+  let r = ${bias ? 'v + f32(bias[ch])' : 'v'};
+  ${yVec ? `y[o / 4u] = vec4<${elem}>(r);` : unroll4((c, j) => `if (p + ${j}u < ${u(P)}) { y[o + ${j}u] = ${elem}(r.${c}); }`)}
+}
+${gemmMain(s, T)}`;
+  const kernelOut: Kernel = {
+    name: ctx.kernelName('conv_igemm'),
+    node: ctx.node.name,
+    op: ctx.node.op,
+    key: keyOf('conv', x.shape, w.shape, !!bias, group, win, T, bindings.map((b) => b.elem)),
+    code,
+    bindings,
+    uniforms: [],
+    dispatch: gemmDispatch(s, T),
+  };
+  return [kernelOut];
+});
+
+// ConvTranspose as a gather: one invocation per output element sums, over its group's input
+// channels and the kernel positions, the input positions i that scatter onto it
+// (o = i·stride − padBegin + k·dilation, so i = (o + padBegin − k·dilation) / stride when that
+// divides exactly and lands inside the input). No atomics, no col buffer.
+defineOnnxWgsl(['ConvTranspose'], (ctx) => {
+  const x = ctx.input(0)!;
+  const w = ctx.input(1)!;
+  const bias = ctx.input(2);
+  const y = ctx.output(0)!;
+  const [, C] = x.shape as [number, number];
+  const inSp = x.shape.slice(2);
+  const r = inSp.length;
+  const group = ctx.int('group', 1);
+  const Cg = C / group;
+  const Mg = w.shape[1]!;
+  const M = Mg * group;
+  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
+  const strides = ctx.ints('strides', new Array(r).fill(1));
+  const dilations = ctx.ints('dilations', new Array(r).fill(1));
+  const outSp = y.shape.slice(2);
+  // The begin pads, as the interpreter derives them (explicit, or from output_shape / auto_pad).
+  const autoPad = ctx.string('auto_pad', 'NOTSET');
+  let padBegin = ctx.ints('pads', new Array(2 * r).fill(0)).slice(0, r);
+  if (ctx.attr('output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const outPad = ctx.ints('output_padding', new Array(r).fill(0));
+    padBegin = inSp.map((i, d) => {
+      const total = strides[d]! * (i - 1) + outPad[d]! + (kernel[d]! - 1) * dilations[d]! + 1 - outSp[d]!;
+      return autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
+    });
+  } else if (autoPad === 'VALID') padBegin = new Array(r).fill(0);
+  const total = numel(y.shape);
+  if (total === 0) return [];
+  const P = numel(outSp);
+  const kSize = numel(kernel);
+  const oStr = stridesOf(outSp);
+  const iStr = stridesOf(inSp);
+  const kStr = stridesOf(kernel);
+  const elem = floatElem(ctx, y);
+  const bindings: KernelBinding[] = [
+    { value: x.name, access: 'read', elem: floatElem(ctx, x) },
+    { value: w.name, access: 'read', elem: floatElem(ctx, w) },
+    ...(bias ? [{ value: bias.name, access: 'read' as const, elem: floatElem(ctx, bias) }] : []),
+    { value: y.name, access: 'read_write', elem },
+  ];
+  const yIdx = bindings.length - 1;
+  const WG = 64;
+  const dispatch = grid1d(total, WG, ctx.caps.maxComputeWorkgroupsPerDimension);
+  const dims = inSp.map((_, d) => [
+    `let k${d} = i32((kr / ${u(kStr[d]!)}) % ${u(kernel[d]!)});`,
+    `let s${d} = o${d} + ${padBegin[d]!} - k${d} * ${dilations[d]!};`,
+    `let i${d} = s${d} / ${strides[d]!};`,
+    `if (s${d} < 0 || s${d} % ${strides[d]!} != 0 || i${d} >= ${inSp[d]!}) { continue; }`,
+  ].join('\n      ')).join('\n      ');
+  const inOff = inSp.map((_, d) => `u32(i${d}) * ${u(iStr[d]!)}`).join(' + ');
+  const code = `${preamble(bindings)}
+${bindingDecl(0, 'x', bindings[0]!)}
+${bindingDecl(1, 'w', bindings[1]!)}
+${bias ? bindingDecl(2, 'bias', bindings[2]!) : ''}
+${bindingDecl(yIdx, 'y', bindings[yIdx]!)}
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = ${flatIndex(WG, dispatch)};
+  if (t >= ${u(total)}) { return; }
+  let p = t % ${u(P)};
+  let ch = (t / ${u(P)}) % ${u(M)};
+  let n = t / ${u(M * P)};
+  let g = ch / ${u(Mg)};
+  let ml = ch % ${u(Mg)};
+  ${outSp.map((o, d) => `let o${d} = i32((p / ${u(oStr[d]!)}) % ${u(o)});`).join('\n  ')}
+  var acc = ${bias ? 'f32(bias[ch])' : '0.0'};
+  for (var c = 0u; c < ${u(Cg)}; c++) {
+    let cin = g * ${u(Cg)} + c;
+    let xBase = (n * ${u(C)} + cin) * ${u(numel(inSp))};
+    let wBase = (cin * ${u(Mg)} + ml) * ${u(kSize)};
+    for (var kr = 0u; kr < ${u(kSize)}; kr++) {
+      ${dims}
+      acc = fma(f32(x[xBase + ${inOff}]), f32(w[wBase + kr]), acc);
+    }
+  }
+  y[t] = ${elem}(acc);
+}
+`;
+  return [
+    {
+      name: ctx.kernelName('conv_transpose'),
+      node: ctx.node.name,
+      op: ctx.node.op,
+      key: keyOf('convT', x.shape, w.shape, y.shape, !!bias, group, strides, dilations, padBegin, bindings.map((b) => b.elem)),
+      code,
+      bindings,
+      uniforms: [],
+      dispatch,
+    },
+  ];
+});
