@@ -41,6 +41,17 @@ export function numElements(shape: readonly number[]): number {
   return n;
 }
 
+/** Row-major (C order) strides of a static shape, in elements. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
 export function dimToString(d: Dim): string {
   return d === null ? '?' : String(d);
 }

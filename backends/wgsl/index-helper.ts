@@ -6,23 +6,12 @@
 // as rank 1.
 import type { KernelUniform } from './kernel.ts';
 import { uniformAt } from './uniforms.ts';
-
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+import { numElements, stridesOf } from '../../ir/types.ts';
 
 /** numpy broadcasting as strides: `inShape`'s strides laid over `outShape`'s dims, 0 where broadcast. */
-export function broadcastStrides(inShape: readonly number[], outShape: readonly number[], inStrides = contiguousStrides(inShape)): number[] {
+export { numElements, stridesOf };
+
+export function broadcastStrides(inShape: readonly number[], outShape: readonly number[], inStrides = stridesOf(inShape)): number[] {
   const r = outShape.length;
   const out = new Array<number>(r).fill(0);
   for (let i = 0; i < inShape.length; i++) {
@@ -138,7 +127,7 @@ export type ReadMode = 'same' | 'scalar' | 'view';
 
 export function readMode(shape: readonly number[], strides: readonly number[], base = 0): ReadMode {
   if (base === 0 && strides.every((s) => s === 0)) return 'scalar';
-  const c = contiguousStrides(shape);
+  const c = stridesOf(shape);
   if (base === 0 && strides.every((s, d) => s === c[d] || shape[d] === 1)) return 'same';
   return 'view';
 }

@@ -13,15 +13,15 @@ import type { GemmShape } from './gemm-tile.ts';
 import { gemmDispatch, gemmMain, gemmThreads, quadLoad } from './gemm-tile.ts';
 import { bindingDecl, flatIndex, floatElem, grid1d, keyOf, preamble, stridesOf, u, unroll4 } from './kernel-util.ts';
 
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** The im2col element X̂[k, p] of image `xBase`, as a WGSL function body (returns f32). */
 function gatherBody(inSp: readonly number[], kernel: readonly number[], outSp: readonly number[], strides: readonly number[], dilations: readonly number[], padBegin: readonly number[]): string {
-  const kSize = numel(kernel);
+  const kSize = numElements(kernel);
   const kStr = stridesOf(kernel);
   const oStr = stridesOf(outSp);
   const iStr = stridesOf(inSp);
-  const lines = [`let c = k / ${u(kSize)};`, `let kr = k % ${u(kSize)};`, `var off = xBase + c * ${u(numel(inSp))};`];
+  const lines = [`let c = k / ${u(kSize)};`, `let kr = k % ${u(kSize)};`, `var off = xBase + c * ${u(numElements(inSp))};`];
   for (let d = 0; d < inSp.length; d++) {
     // i = o·stride − padBegin + kd·dilation, in i32 so the padding is negative.
     lines.push(
@@ -50,10 +50,10 @@ defineOnnxWgsl(['Conv'], (ctx) => {
   const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel);
   const Cg = C / group;
   const Mg = M / group;
-  const kSize = numel(kernel);
-  const P = numel(win.out);
+  const kSize = numElements(kernel);
+  const P = numElements(win.out);
   const K = Cg * kSize;
-  if (numel(y.shape) === 0) return [];
+  if (numElements(y.shape) === 0) return [];
   const direct = kSize === 1 && win.strides.every((s) => s === 1) && win.padBegin.every((p) => p === 0) && win.out.every((o, d) => o === inSp[d]);
   const s: GemmShape = { M: Mg, N: P, K, batches: N * group, aAlong: 'k', bAlong: 'n' };
   if (s.batches > ctx.caps.maxComputeWorkgroupsPerDimension) ctx.unsupported(`${s.batches} images × groups exceed the dispatch limit`);
@@ -71,7 +71,7 @@ defineOnnxWgsl(['Conv'], (ctx) => {
   const yIdx = bindings.length - 1;
   // Image n, group g: X's channels g·Cg …, W's rows g·Mg …, Y's channels g·Mg ….
   const zs = `let n = z / ${u(group)}; let g = z % ${u(group)};`;
-  const xBase = `(n * ${u(C)} + g * ${u(Cg)}) * ${u(numel(inSp))}`;
+  const xBase = `(n * ${u(C)} + g * ${u(Cg)}) * ${u(numElements(inSp))}`;
   // The im2col quad: four output positions at one k (each gathered; 0 past P or K).
   const loadB = direct
     ? quadLoad('x', xBase, 'k', 'col', K, P, xVec)
@@ -149,10 +149,10 @@ defineOnnxWgsl(['ConvTranspose'], (ctx) => {
       return autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
     });
   } else if (autoPad === 'VALID') padBegin = new Array(r).fill(0);
-  const total = numel(y.shape);
+  const total = numElements(y.shape);
   if (total === 0) return [];
-  const P = numel(outSp);
-  const kSize = numel(kernel);
+  const P = numElements(outSp);
+  const kSize = numElements(kernel);
   const oStr = stridesOf(outSp);
   const iStr = stridesOf(inSp);
   const kStr = stridesOf(kernel);
@@ -192,7 +192,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc = ${bias ? 'f32(bias[ch])' : '0.0'};
   for (var c = 0u; c < ${u(Cg)}; c++) {
     let cin = g * ${u(Cg)} + c;
-    let xBase = (n * ${u(C)} + cin) * ${u(numel(inSp))};
+    let xBase = (n * ${u(C)} + cin) * ${u(numElements(inSp))};
     let wBase = (cin * ${u(Mg)} + ml) * ${u(kSize)};
     for (var kr = 0u; kr < ${u(kSize)}; kr++) {
       ${dims}

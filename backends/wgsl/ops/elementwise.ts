@@ -7,7 +7,7 @@ import type { AttrReader } from '../../../ir/attr-reader.ts';
 import type { DType } from '../../../ir/dtype.ts';
 import { LATHE_DOMAIN } from '../../../ir/graph.ts';
 import type { Node } from '../../../ir/graph.ts';
-import { broadcastStrides, coalesce, contiguousStrides, IndexSpace, numel, Operand } from '../index-helper.ts';
+import { broadcastStrides, coalesce, stridesOf, IndexSpace, numElements, Operand } from '../index-helper.ts';
 import type { Kernel, KernelUniform } from '../kernel.ts';
 import { storageElem } from '../kernel.ts';
 import type { Alias, LowerContext, StaticTensor } from '../lowering.ts';
@@ -96,11 +96,11 @@ const store = (v: string, elem: string) => (elem === 'f16' ? `f16(${v})` : v);
 
 export function ewKernel(ctx: LowerContext, prog: EwProgram, what: string): Kernel[] {
   const out = prog.result;
-  const n = numel(out.shape);
+  const n = numElements(out.shape);
   if (n === 0) return [];
   const elemOf = (t: StaticTensor) => storageElem(t.dtype, ctx.caps.f16) ?? ctx.unsupported(`${t.dtype} has no WGSL storage type`);
   // Every external read over the result's index space; merge dims all of them walk alike.
-  const views = [contiguousStrides(out.shape), ...prog.externals.map((t) => broadcastStrides(t.shape, out.shape))];
+  const views = [stridesOf(out.shape), ...prog.externals.map((t) => broadcastStrides(t.shape, out.shape))];
   const c = coalesce(out.shape, views);
   const space = new IndexSpace('o', c.shape);
   const operands = prog.externals.map((t, i) => new Operand(`in${i}`, space, c.strides[i + 1]!));

@@ -5,6 +5,8 @@ import type { DType } from '../../../ir/dtype.ts';
 import type { KernelBinding } from '../kernel.ts';
 import { storageElem, wgslElem } from '../kernel.ts';
 import type { LowerContext, StaticTensor } from '../lowering.ts';
+export { broadcastStrides, stridesOf } from '../index-helper.ts';
+import { stridesOf } from '../index-helper.ts';
 
 /** A u32 literal. */
 export const u = (n: number): string => `${n >>> 0}u`;
@@ -56,24 +58,6 @@ export function grid1d(total: number, wg: number, maxPerDim: number): [number, n
 /** WGSL expression of the flat item index for a grid from `grid1d` (gid = global_invocation_id). */
 export function flatIndex(wg: number, dispatch: readonly number[]): string {
   return dispatch[1] === 1 ? 'gid.x' : `(gid.x + gid.y * ${u(dispatch[0]! * wg)})`;
-}
-
-/** Row-major strides. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
-  return s;
-}
-
-/** Strides of `shape` right-aligned onto `target`, 0 along broadcast (size-1 or missing) axes. */
-export function broadcastStrides(shape: readonly number[], target: readonly number[]): number[] {
-  const own = stridesOf(shape);
-  const out = new Array<number>(target.length).fill(0);
-  for (let i = 0; i < shape.length; i++) {
-    const a = target.length - shape.length + i;
-    if (shape[i] !== 1) out[a] = own[i]!;
-  }
-  return out;
 }
 
 /**

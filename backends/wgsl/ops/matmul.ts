@@ -9,7 +9,7 @@ import type { GemmShape } from './gemm-tile.ts';
 import { gemmDispatch, gemmMain, gemmThreads, quadLoad } from './gemm-tile.ts';
 import { bindingDecl, broadcastStrides, f, floatElem, keyOf, offsetExpr, preamble, u, unroll4 } from './kernel-util.ts';
 
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 interface Operand {
   readonly t: StaticTensor;
@@ -101,11 +101,11 @@ defineOnnxWgsl(['MatMul'], (ctx) => {
   const N = bs[bs.length - 1]!;
   const aBatch = as.slice(0, -2);
   const bBatch = bs.slice(0, -2);
-  if (numel(y.shape) === 0) return [];
+  if (numElements(y.shape) === 0) return [];
   // One B for every batch of A (a layer's weight): A's batches are consecutive rows, so they fold
   // into one tall GEMM and the tiles fill up.
-  if (numel(bBatch) === 1) {
-    const s = { M: numel(aBatch) * M, N, K, batches: 1 };
+  if (numElements(bBatch) === 1) {
+    const s = { M: numElements(aBatch) * M, N, K, batches: 1 };
     return [gemmKernel(ctx, 'matmul', s, { t: a, base: '0u', trans: false }, { t: b, base: '0u', trans: false }, y, { alpha: 1, beta: 0 })];
   }
   const batch = y.shape.slice(0, y.shape.length - (a.shape.length === 1 ? 0 : 1) - (b.shape.length === 1 ? 0 : 1));
@@ -113,7 +113,7 @@ defineOnnxWgsl(['MatMul'], (ctx) => {
     const e = offsetExpr('z', batch, broadcastStrides(own, batch));
     return e === '0u' ? e : `(${e}) * ${u(size)}`;
   };
-  const s = { M, N, K, batches: numel(batch) };
+  const s = { M, N, K, batches: numElements(batch) };
   if (s.batches > ctx.caps.maxComputeWorkgroupsPerDimension) ctx.unsupported(`${s.batches} batches exceed the dispatch limit`);
   return [gemmKernel(ctx, 'matmul', s, { t: a, base: base(aBatch, M * K), trans: false }, { t: b, base: base(bBatch, K * N), trans: false }, y, { alpha: 1, beta: 0 })];
 });

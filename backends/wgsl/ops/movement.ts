@@ -3,7 +3,7 @@
 // the index helper coalesces to the lowest rank that describes them; Tile, Pad, Gather,
 // GatherElements and GatherND compute their source index per element. Every result element is
 // written once: no intermediate pass.
-import { broadcastStrides, coalesce, contiguousStrides, IndexSpace, numel, Operand, View } from '../index-helper.ts';
+import { broadcastStrides, coalesce, stridesOf, IndexSpace, numElements, Operand, View } from '../index-helper.ts';
 import type { Kernel, KernelUniform } from '../kernel.ts';
 import type { Alias, LowerContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
@@ -22,7 +22,7 @@ interface Side {
 
 /** dst[view_d(i)] = src[view_s(i)] for every i of `shape`. */
 function copyKernel(ctx: LowerContext, what: string, shape: readonly number[], src: Side, dst: Side): Kernel[] {
-  const n = numel(shape);
+  const n = numElements(shape);
   if (n === 0) return [];
   const c = coalesce(shape, [src.strides, dst.strides]);
   const space = new IndexSpace('o', c.shape);
@@ -57,7 +57,7 @@ function copyKernel(ctx: LowerContext, what: string, shape: readonly number[], s
 /** A gather of `x` into the contiguous result over the result's shape. */
 function gatherView(ctx: LowerContext, what: string, strides: readonly number[], base = 0): Kernel[] {
   const y = ctx.output(0)!;
-  return copyKernel(ctx, what, y.shape, { t: ctx.input(0)!, strides, base }, { t: y, strides: contiguousStrides(y.shape), base: 0 });
+  return copyKernel(ctx, what, y.shape, { t: ctx.input(0)!, strides, base }, { t: y, strides: stridesOf(y.shape), base: 0 });
 }
 
 defineOnnxWgsl(['Transpose'], (ctx): Kernel[] | Alias => {
@@ -65,14 +65,14 @@ defineOnnxWgsl(['Transpose'], (ctx): Kernel[] | Alias => {
   const r = x.shape.length;
   const perm = ctx.attr('perm') ? [...ctx.ints('perm')] : Array.from({ length: r }, (_, i) => r - 1 - i);
   if (perm.every((p, i) => p === i)) return { alias: [{ output: 0, input: 0 }] };
-  const xs = contiguousStrides(x.shape);
+  const xs = stridesOf(x.shape);
   return gatherView(ctx, 'transpose', perm.map((p) => xs[p]!));
 });
 
 defineOnnxWgsl(['Expand'], (ctx): Kernel[] | Alias => {
   const x = ctx.input(0)!;
   const y = ctx.output(0)!;
-  if (numel(x.shape) === numel(y.shape)) return { alias: [{ output: 0, input: 0 }] };
+  if (numElements(x.shape) === numElements(y.shape)) return { alias: [{ output: 0, input: 0 }] };
   return gatherView(ctx, 'expand', broadcastStrides(x.shape, y.shape));
 });
 
@@ -89,7 +89,7 @@ defineOnnxWgsl(['Slice'], (ctx) => {
     axes = constInts(ctx, 3, 'axes');
     steps = constInts(ctx, 4, 'steps');
   }
-  const xs = contiguousStrides(x.shape);
+  const xs = stridesOf(x.shape);
   const strides = [...xs];
   let base = 0;
   (axes ?? starts.map((_, i) => i)).forEach((a0, i) => {
@@ -113,7 +113,7 @@ function depthView(x: readonly number[], b: number, kind: 'DCR' | 'CRD' | 'S2D')
   if (kind === 'DCR') [shape6, perm] = [[N, b, b, C / (b * b), H, W], [0, 3, 4, 1, 5, 2]];
   else if (kind === 'CRD') [shape6, perm] = [[N, C / (b * b), b, b, H, W], [0, 1, 4, 2, 5, 3]];
   else [shape6, perm] = [[N, C, H / b, b, W / b, b], [0, 3, 5, 1, 2, 4]];
-  const s6 = contiguousStrides(shape6);
+  const s6 = stridesOf(shape6);
   return perm.map((p) => s6[p]!);
 }
 defineOnnxWgsl(['DepthToSpace'], (ctx) => {
@@ -124,26 +124,26 @@ defineOnnxWgsl(['DepthToSpace'], (ctx) => {
   // Both modes produce [N, C/b², H, b, W, b], which is the result's row-major order.
   const shape6 = [N, C / (b * b), H, b, W, b];
   const y = ctx.output(0)!;
-  return copyKernel(ctx, 'depthtospace', shape6, { t: x, strides, base: 0 }, { t: y, strides: contiguousStrides(shape6), base: 0 });
+  return copyKernel(ctx, 'depthtospace', shape6, { t: x, strides, base: 0 }, { t: y, strides: stridesOf(shape6), base: 0 });
 });
 defineOnnxWgsl(['SpaceToDepth'], (ctx) => {
   const x = ctx.input(0)!;
   const b = ctx.int('blocksize');
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const shape6 = [N, b, b, C, H / b, W / b];
-  return copyKernel(ctx, 'spacetodepth', shape6, { t: x, strides: depthView(x.shape, b, 'S2D'), base: 0 }, { t: ctx.output(0)!, strides: contiguousStrides(shape6), base: 0 });
+  return copyKernel(ctx, 'spacetodepth', shape6, { t: x, strides: depthView(x.shape, b, 'S2D'), base: 0 }, { t: ctx.output(0)!, strides: stridesOf(shape6), base: 0 });
 });
 
 // Concat: one copy per operand into its block of the result; Split: one copy per result.
 defineOnnxWgsl(['Concat'], (ctx) => {
   const y = ctx.output(0)!;
   const axis = normAxis(ctx.int('axis'), y.shape.length);
-  const ys = contiguousStrides(y.shape);
+  const ys = stridesOf(y.shape);
   const kernels: Kernel[] = [];
   let at = 0;
   ctx.node.inputs.forEach((_, i) => {
     const x = ctx.input(i)!;
-    kernels.push(...copyKernel(ctx, `concat${i}`, x.shape, { t: x, strides: contiguousStrides(x.shape), base: 0 }, { t: y, strides: ys, base: at * ys[axis]! }));
+    kernels.push(...copyKernel(ctx, `concat${i}`, x.shape, { t: x, strides: stridesOf(x.shape), base: 0 }, { t: y, strides: ys, base: at * ys[axis]! }));
     at += x.shape[axis]!;
   });
   return kernels;
@@ -152,13 +152,13 @@ defineOnnxWgsl(['Concat'], (ctx) => {
 defineOnnxWgsl(['Split'], (ctx) => {
   const x = ctx.input(0)!;
   const axis = normAxis(ctx.int('axis', 0), x.shape.length);
-  const xs = contiguousStrides(x.shape);
+  const xs = stridesOf(x.shape);
   const kernels: Kernel[] = [];
   let at = 0;
   ctx.node.outputs.forEach((_, i) => {
     const y = ctx.output(i);
     if (!y) return;
-    kernels.push(...copyKernel(ctx, `split${i}`, y.shape, { t: x, strides: xs, base: at * xs[axis]! }, { t: y, strides: contiguousStrides(y.shape), base: 0 }));
+    kernels.push(...copyKernel(ctx, `split${i}`, y.shape, { t: x, strides: xs, base: at * xs[axis]! }, { t: y, strides: stridesOf(y.shape), base: 0 }));
     at += y.shape[axis]!;
   });
   return kernels;
@@ -167,7 +167,7 @@ defineOnnxWgsl(['Split'], (ctx) => {
 /** A kernel with one thread per result element; `body` computes `src` (an offset into x) from `idx`. */
 function perElement(ctx: LowerContext, what: string, vars: BoundVar[], space: IndexSpace, uniforms: KernelUniform[], helpers: string[], body: string[]): Kernel[] {
   const y = ctx.output(0)!;
-  const n = numel(y.shape);
+  const n = numElements(y.shape);
   if (n === 0) return [];
   return [
     buildKernel({
@@ -189,7 +189,7 @@ const xShapeAt = (d: number) => uniformAt('x_shape', d);
 const xStrideAt = (d: number) => uniformAt('x_strides', d);
 const xUniforms = (x: StaticTensor): KernelUniform[] => [
   { name: 'x_shape', type: 'i32', value: x.shape.length ? [...x.shape] : [1] },
-  { name: 'x_strides', type: 'i32', value: x.shape.length ? contiguousStrides(x.shape) : [0] },
+  { name: 'x_strides', type: 'i32', value: x.shape.length ? stridesOf(x.shape) : [0] },
 ];
 
 defineOnnxWgsl(['Tile'], (ctx) => {
@@ -246,9 +246,9 @@ defineOnnxWgsl(['Gather'], (ctx) => {
   const x = ctx.input(0)!;
   const ind = ctx.input(1)!;
   const axis = normAxis(ctx.int('axis', 0), x.shape.length);
-  const outer = numel(x.shape.slice(0, axis));
-  const inner = numel(x.shape.slice(axis + 1));
-  const space = new IndexSpace('o', [outer, numel(ind.shape), inner]);
+  const outer = numElements(x.shape.slice(0, axis));
+  const inner = numElements(x.shape.slice(axis + 1));
+  const space = new IndexSpace('o', [outer, numElements(ind.shape), inner]);
   return perElement(ctx, 'gather', [readVar(ctx, 'x', x), readVar(ctx, 'ind', ind)], space, [{ name: 'dim', type: 'i32', value: x.shape[axis]! }], [], [
     'var j = 0i;',
     fixIndex('i32(ind[idx[1]])', 'u.dim'),
@@ -262,7 +262,7 @@ defineOnnxWgsl(['GatherElements'], (ctx) => {
   const r = x.shape.length;
   const axis = normAxis(ctx.int('axis', 0), r);
   const space = new IndexSpace('o', ind.shape);
-  const view = new View('xv', contiguousStrides(x.shape));
+  const view = new View('xv', stridesOf(x.shape));
   return perElement(ctx, 'gatherelements', [readVar(ctx, 'x', x), readVar(ctx, 'ind', ind)], space, [...view.uniforms, { name: 'dim', type: 'i32', value: x.shape[axis]! }, { name: 'axis', type: 'u32', value: axis }], [view.helper], [
     'var j = 0i;',
     fixIndex('i32(ind[flat])', 'u.dim'),
@@ -278,12 +278,12 @@ defineOnnxWgsl(['GatherND'], (ctx) => {
   const b = ctx.int('batch_dims', 0);
   const q = ind.shape.length;
   const k = ind.shape[q - 1]!;
-  const slice = numel(x.shape.slice(b + k));
-  const tuples = numel(ind.shape.slice(b, q - 1));
-  const perBatch = numel(x.shape.slice(b));
-  const xs = contiguousStrides(x.shape.slice(b));
+  const slice = numElements(x.shape.slice(b + k));
+  const tuples = numElements(ind.shape.slice(b, q - 1));
+  const perBatch = numElements(x.shape.slice(b));
+  const xs = stridesOf(x.shape.slice(b));
   // [batch, tuple, element of slice] over the result.
-  const space = new IndexSpace('o', [numel(x.shape.slice(0, b)), tuples, slice]);
+  const space = new IndexSpace('o', [numElements(x.shape.slice(0, b)), tuples, slice]);
   const body = ['let t = idx[0] * ' + space.dim(1) + ' + idx[1];', `var off = idx[0] * ${perBatch}u + idx[2];`, 'var j = 0i;'];
   for (let d = 0; d < k; d++) {
     body.push(fixIndex(`i32(ind[t * ${k}u + ${d}u])`, `${x.shape[b + d]}i`), `off += u32(j) * ${xs[d]}u;`);

@@ -3,7 +3,7 @@
 // any axes; each one kernel (mean, then variance about it, then the writes). BatchNormalization
 // in inference mode is elementwise (per-channel scale and shift).
 import { LATHE_DOMAIN } from '../../../ir/graph.ts';
-import { broadcastStrides, numel } from '../index-helper.ts';
+import { broadcastStrides, numElements } from '../index-helper.ts';
 import type { Kernel } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl, defineWgsl } from '../lowering.ts';
@@ -96,13 +96,13 @@ defineOnnxWgsl(['MeanVarianceNormalization'], (ctx) => {
 defineOnnxWgsl(['BatchNormalization'], (ctx) => {
   const x = floatOnly(ctx);
   if (ctx.int('training_mode', 0) === 1) ctx.unsupported('BatchNormalization with training_mode=1 (batch statistics) has no WGSL lowering');
-  const n = numel(x.shape);
+  const n = numElements(x.shape);
   if (n === 0) return [];
   const y = ctx.output(0)!;
   const names = ['scale', 'bias', 'mean', 'variance'];
   const vars: BoundVar[] = [readVar(ctx, 'x', x), ...names.map((nm, i) => readVar(ctx, nm, ctx.input(i + 1)!)), writeVar(ctx, 'y', y)];
   const ld = (i: number, at: string) => loadAs(`${vars[i]!.name}[${at}]`, vars[i]!.binding.elem, 'f32');
-  const plane = numel(x.shape.slice(2));
+  const plane = numElements(x.shape.slice(2));
   const wg = 64;
   return [
     buildKernel({

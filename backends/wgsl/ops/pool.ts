@@ -9,7 +9,7 @@ import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
 import { anyElem, bindingDecl, f, flatIndex, floatElem, grid1d, keyOf, preamble, stridesOf, u } from './kernel-util.ts';
 
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const WG = 64;
 
 function windowPool(ctx: LowerContext, kind: 'max' | 'avg'): Kernel[] {
@@ -22,14 +22,14 @@ function windowPool(ctx: LowerContext, kind: 'max' | 'avg'): Kernel[] {
   const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel, ctx.int('ceil_mode', 0) === 1);
   const includePad = ctx.int('count_include_pad', 0) === 1;
   const colMajor = ctx.int('storage_order', 0) === 1;
-  const total = numel(y.shape);
+  const total = numElements(y.shape);
   if (total === 0) return [];
-  const P = numel(win.out);
-  const inPlane = numel(inSp);
+  const P = numElements(win.out);
+  const inPlane = numElements(inSp);
   const oStr = stridesOf(win.out);
   const iStr = stridesOf(inSp);
   // Indices in column-major order over the spatial dims (storage_order 1) use these strides.
-  const cStr = inSp.map((_, d) => numel(inSp.slice(0, d)));
+  const cStr = inSp.map((_, d) => numElements(inSp.slice(0, d)));
   const elem = floatElem(ctx, x);
   const bindings: KernelBinding[] = [
     { value: x.name, access: 'read', elem },
@@ -110,7 +110,7 @@ function globalPool(ctx: LowerContext, kind: 'max' | 'avg'): Kernel[] {
   const x = ctx.input(0)!;
   const y = ctx.output(0)!;
   const [N, C] = x.shape as [number, number];
-  const plane = numel(x.shape.slice(2));
+  const plane = numElements(x.shape.slice(2));
   if (N * C === 0) return [];
   const elem = floatElem(ctx, x);
   const bindings: KernelBinding[] = [

@@ -1,7 +1,7 @@
 // Reduce* and ArgMax/ArgMin: one workgroup per output row (strided loads, then a tree in
 // workgroup memory), or one thread per row when rows are short and many. Any set of axes is read
 // in place through the row template (./rows.ts); no transpose pass. Accumulation is in f32/i32.
-import { numel } from '../index-helper.ts';
+import { numElements } from '../index-helper.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Alias, LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
@@ -71,7 +71,7 @@ for (const [op, kind] of Object.entries(KINDS)) {
     if (axes === 'none') return { alias: [{ output: 0, input: 0 }] };
     const t = ctypeOf(x.dtype);
     if (kind.floatOnly && t !== 'f32') ctx.unsupported(`${op} on ${x.dtype}`);
-    if (numel(ctx.output(0)!.shape) === 0) return [];
+    if (numElements(ctx.output(0)!.shape) === 0) return [];
     return rowKernel(ctx, {
       what: op.toLowerCase(),
       reduced: axes,

@@ -3,7 +3,7 @@
 // index space with strides into the operand (any axes, no transpose pass). A row is reduced by
 // one workgroup (strided loop, then a tree in workgroup memory, or subgroup ops first where the
 // device has them), or by one thread when rows are short and many.
-import { coalesce, contiguousStrides, IndexSpace, numel, View } from '../index-helper.ts';
+import { coalesce, stridesOf, IndexSpace, numElements, View } from '../index-helper.ts';
 import type { Kernel, KernelUniform } from '../kernel.ts';
 import type { DeviceCaps, LowerContext } from '../lowering.ts';
 import type { BoundVar } from '../template.ts';
@@ -52,7 +52,7 @@ export interface RowSplit {
  * the reduced dims' index space (a scale broadcast over the normalized shape).
  */
 export function splitRows(shape: readonly number[], reduced: readonly number[], extra: readonly (readonly number[])[] = []): RowSplit {
-  const strides = contiguousStrides(shape);
+  const strides = stridesOf(shape);
   const kept = shape.map((_, i) => i).filter((i) => !reduced.includes(i));
   const red = [...reduced].sort((a, b) => a - b);
   const kShape = kept.map((i) => shape[i]!);
@@ -60,8 +60,8 @@ export function splitRows(shape: readonly number[], reduced: readonly number[], 
   return {
     rows: new StridedSpace('kp', kShape, [kept.map((i) => strides[i]!)]),
     elems: new StridedSpace('rd', rShape, [red.map((i) => strides[i]!), ...extra]),
-    outer: numel(kShape),
-    n: numel(rShape),
+    outer: numElements(kShape),
+    n: numElements(rShape),
   };
 }
 

@@ -3,7 +3,7 @@
 // indices then race: ONNX leaves them undefined). With add/mul/max/min the updates that can meet
 // are applied in index order by one thread — a slice element for ScatterND, a line along `axis`
 // for ScatterElements — so the result is deterministic and equals the interpreter's.
-import { contiguousStrides, IndexSpace, numel, View } from '../index-helper.ts';
+import { stridesOf, IndexSpace, numElements, View } from '../index-helper.ts';
 import type { Kernel } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
@@ -26,7 +26,7 @@ function combineOf(ctx: LowerContext, a: string, b: string): string {
 /** y = data, contiguous copy. */
 function copyData(ctx: LowerContext): Kernel {
   const x = ctx.input(0)!;
-  const n = numel(x.shape);
+  const n = numElements(x.shape);
   return buildKernel({
     name: ctx.kernelName('copy'),
     node: ctx.node.name,
@@ -62,16 +62,16 @@ defineOnnxWgsl(['ScatterND'], (ctx) => {
   const ind = ctx.input(1)!;
   const q = ind.shape.length;
   const k = ind.shape[q - 1]!;
-  const slice = numel(x.shape.slice(k));
-  const tuples = numel(ind.shape.slice(0, q - 1));
-  const xs = contiguousStrides(x.shape);
+  const slice = numElements(x.shape.slice(k));
+  const tuples = numElements(ind.shape.slice(0, q - 1));
+  const xs = stridesOf(x.shape);
   const none = ctx.string('reduction', 'none') === 'none';
   const offset = (t: string) => {
     const lines = ['var off = 0u;', 'var j = 0i;'];
     for (let d = 0; d < k; d++) lines.push(fix(`i32(ind[${t} * ${k}u + ${d}u])`, `${x.shape[d]}i`), `off += u32(j) * ${xs[d]}u;`);
     return lines;
   };
-  if (numel(x.shape) === 0) return [];
+  if (numElements(x.shape) === 0) return [];
   const kernels = [copyData(ctx)];
   if (tuples * slice === 0) return kernels;
   if (none) {
@@ -97,11 +97,11 @@ defineOnnxWgsl(['ScatterElements', 'Scatter'], (ctx) => {
   const ind = ctx.input(1)!;
   const r = x.shape.length;
   const axis = normAxis(ctx.int('axis', 0), r);
-  if (numel(x.shape) === 0) return [];
+  if (numElements(x.shape) === 0) return [];
   const kernels = [copyData(ctx)];
-  const count = numel(ind.shape);
+  const count = numElements(ind.shape);
   if (count === 0) return kernels;
-  const view = new View('yv', contiguousStrides(x.shape));
+  const view = new View('yv', stridesOf(x.shape));
   const dimU = `${x.shape[axis]}i`;
   if (ctx.string('reduction', 'none') === 'none') {
     const space = new IndexSpace('o', ind.shape);
@@ -118,10 +118,10 @@ defineOnnxWgsl(['ScatterElements', 'Scatter'], (ctx) => {
     // One thread per line along `axis`, walking it in order.
     const lineShape = ind.shape.map((d, i) => (i === axis ? 1 : d));
     const space = new IndexSpace('o', lineShape);
-    const is = contiguousStrides(ind.shape);
+    const is = stridesOf(ind.shape);
     const base = ind.shape.map((_, d) => `idx[${d}] * ${is[d]}u`).join(' + ');
     kernels.push(
-      applyKernel(ctx, `scatterelements_${ctx.string('reduction')}`, space, numel(lineShape), view, [
+      applyKernel(ctx, `scatterelements_${ctx.string('reduction')}`, space, numElements(lineShape), view, [
         `for (var a = 0u; a < ${ind.shape[axis]}u; a++) {`,
         `  let src = ${base} + a * ${is[axis]}u;`,
         '  var j = 0i;',

@@ -9,15 +9,9 @@ import { allocData, makeTensor, toNumbers } from '../tensor.ts';
 /** Any element array, indexed generically (data movement works the same for every dtype). */
 export type AnyArray = { [i: number]: any; readonly length: number };
 
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+import { stridesOf } from '../../types.ts';
+
+export { stridesOf };
 
 export function broadcastShape(shapes: readonly (readonly number[])[]): number[] {
   const rank = Math.max(0, ...shapes.map((s) => s.length));
