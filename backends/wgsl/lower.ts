@@ -21,6 +21,7 @@ import { isAlias, isFolded, lookupWgsl, lookupWgslFold, noLowering } from './low
 import { checkStatic } from './specialize.ts';
 import './ops/index.ts';
 import { fuseElementwise } from './fuse.ts';
+import { explicitLegacyBroadcast } from './legacy-broadcast.ts';
 
 /** A tensor value as the program stores it. */
 export interface ProgramTensor {
@@ -74,7 +75,8 @@ export function rootOf(p: Pick<Program, 'aliases'>, name: string): string {
 
 export function lowerModel(model: Model, options: LowerOptions): Program {
   const { caps, file } = options;
-  const g = (options.fuse ?? true ? fuseElementwise(model) : model).graph;
+  const numpyStyle = explicitLegacyBroadcast(model);
+  const g = (options.fuse ?? true ? fuseElementwise(numpyStyle) : numpyStyle).graph;
   checkStatic(g, file);
   const values = new Map<string, ProgramTensor>();
   const tensorOf = (name: string, dtype: DType, shape: readonly number[], where: { node?: string; op?: string }): ProgramTensor => {
