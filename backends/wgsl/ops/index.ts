@@ -12,6 +12,8 @@ import './matmul.ts';
 import './conv.ts';
 import './pool.ts';
 import './attention.ts';
+import './extra.ts';
+import './loss.ts';
 
 // After every family file: the plain Add kernel stands in only where no family lowers Add.
 registerPlainAdd();
