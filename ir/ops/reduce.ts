@@ -73,8 +73,24 @@ function attrOrInputQuiet(ctx: InferContext): readonly Dim[] | undefined | null 
   return null;
 }
 
-/** Declare a Reduce* op whose `axes` attribute became an input at opset `since`. */
-function reduceOp(name: string, since: number, allowed: readonly DType[]): void {
+/** The opset at which a Reduce op's `axes` attribute became an input (ReduceSum first). */
+export function reduceAxesInputSince(op: string): number {
+  return op === 'ReduceSum' ? 13 : 18;
+}
+
+/**
+ * The axes a Reduce op reduces (in range, as inference checked), normalized and deduplicated:
+ * all of them when none are given, or 'none' where noop_with_empty_axes keeps the input as is.
+ * Shared by the interpreter and the backends.
+ */
+export function resolveReduceAxes(axes: readonly number[] | undefined, noopWithEmpty: boolean, rank: number): number[] | 'none' {
+  if (!axes || axes.length === 0) return noopWithEmpty ? 'none' : Array.from({ length: rank }, (_, i) => i);
+  return [...new Set(axes.map((a) => (a < 0 ? a + rank : a)))];
+}
+
+/** Declare a Reduce* op (its `axes` attribute became an input at reduceAxesInputSince). */
+function reduceOp(name: string, allowed: readonly DType[]): void {
+  const since = reduceAxesInputSince(name);
   const attrs = { axes: attr.ints, keepdims: attr.int, noop_with_empty_axes: attr.int };
   const values = name === 'ReduceSum' || name === 'ReduceProd' ? foldValues : undefined;
   onnxOp(name, between(1, 2), exactly(1), attrs, (ctx) => {
@@ -96,12 +112,12 @@ function reduceOp(name: string, since: number, allowed: readonly DType[]): void 
 }
 
 const withBool: readonly DType[] = [...NUMERIC_T, 'bool'];
-reduceOp('ReduceSum', 13, NUMERIC_T);
+reduceOp('ReduceSum', NUMERIC_T);
 for (const n of ['ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceMean', 'ReduceProd', 'ReduceSumSquare']) {
-  reduceOp(n, 18, NUMERIC_T);
+  reduceOp(n, NUMERIC_T);
 }
-reduceOp('ReduceMax', 18, withBool);
-reduceOp('ReduceMin', 18, withBool);
+reduceOp('ReduceMax', withBool);
+reduceOp('ReduceMin', withBool);
 
 // ArgMax/ArgMin: one axis, i64 indices.
 for (const name of ['ArgMax', 'ArgMin']) {

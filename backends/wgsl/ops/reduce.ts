@@ -1,6 +1,7 @@
 // Reduce* and ArgMax/ArgMin: one workgroup per output row (strided loads, then a tree in
 // workgroup memory), or one thread per row when rows are short and many. Any set of axes is read
 // in place through the row template (./rows.ts); no transpose pass. Accumulation is in f32/i32.
+import { reduceAxesInputSince, resolveReduceAxes } from '../../../ir/ops/reduce.ts';
 import { numElements } from '../index-helper.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Alias, LowerContext } from '../lowering.ts';
@@ -44,7 +45,7 @@ const KINDS: Record<string, Kind> = {
 };
 
 function reduceAxes(ctx: LowerContext, rank: number): number[] | 'none' {
-  const fromInput = ctx.node.op === 'ReduceSum' ? ctx.opset >= 13 : ctx.opset >= 18;
+  const fromInput = ctx.opset >= reduceAxesInputSince(ctx.node.op);
   let axes: number[] | undefined;
   if (fromInput && ctx.node.inputs[1] && !ctx.constant(1) && ctx.int('keepdims', 1) === 1) {
     // Axes computed at run time: with keepdims the static result shape names them (a dim
@@ -57,11 +58,7 @@ function reduceAxes(ctx: LowerContext, rank: number): number[] | 'none' {
   }
   if (fromInput) axes = constInts(ctx, 1, 'axes');
   else axes = ctx.attr('axes') ? [...ctx.ints('axes')] : undefined;
-  if (!axes || axes.length === 0) {
-    if (ctx.int('noop_with_empty_axes', 0) === 1) return 'none';
-    return Array.from({ length: rank }, (_, i) => i);
-  }
-  return [...new Set(axes.map((a) => normAxis(a, rank)))];
+  return resolveReduceAxes(axes, ctx.int('noop_with_empty_axes', 0) === 1, rank);
 }
 
 for (const [op, kind] of Object.entries(KINDS)) {

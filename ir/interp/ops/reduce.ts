@@ -2,6 +2,7 @@
 // they already are), so every reduction runs over contiguous rows. Floats accumulate in f64;
 // i64/u64 in BigInt.
 import { isFloat } from '../../dtype.ts';
+import { reduceAxesInputSince, resolveReduceAxes } from '../../ops/reduce.ts';
 import type { EvalContext } from '../registry.ts';
 import { defineOnnxEvals, evalError } from '../registry.ts';
 import type { Data, Tensor } from '../tensor.ts';
@@ -65,15 +66,12 @@ function axesLast(x: Tensor, axes: readonly number[]): { t: Tensor; outer: numbe
 }
 
 function reduceAxes(ctx: EvalContext, rank: number): number[] | 'none' {
-  const fromInput = ctx.node.op === 'ReduceSum' ? ctx.opset >= 13 : ctx.opset >= 18;
+  const fromInput = ctx.opset >= reduceAxesInputSince(ctx.node.op);
   let axes: number[] | undefined;
   if (fromInput) axes = ctx.has(1) ? intsOf(ctx.tensor(1)) : undefined;
   else axes = ctx.attr('axes') ? [...ctx.ints('axes')] : undefined;
-  if (!axes || axes.length === 0) {
-    if (ctx.int('noop_with_empty_axes', 0) === 1) return 'none';
-    return Array.from({ length: rank }, (_, i) => i);
-  }
-  return [...new Set(axes.map((a) => normAxis(a, rank)))];
+  for (const a of axes ?? []) normAxis(a, rank); // range check
+  return resolveReduceAxes(axes, ctx.int('noop_with_empty_axes', 0) === 1, rank);
 }
 
 for (const [op, kind] of Object.entries(KINDS)) {
