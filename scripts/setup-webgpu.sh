@@ -48,22 +48,8 @@ icd="$root/lvp_icd.json"
 stamp="$root/lavapipe.version"
 
 # ---- system packages ----
-packages=(libvulkan1 mesa-vulkan-drivers)
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]})); then
-  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
-  [[ $(id -u) -eq 0 ]] || die "must run as root to install: ${missing[*]}"
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die "apt-get install failed: ${missing[*]}"
-fi
+source scripts/apt-packages.sh
+ensure_apt_packages libvulkan1 mesa-vulkan-drivers
 
 find_lvp() { find "$driver_dir" -name libvulkan_lvp.so -type f 2>/dev/null | head -n 1; }
 

@@ -28,26 +28,9 @@ done
 log() { echo "setup: $*"; }
 die() { echo "setup: error: $*" >&2; exit 1; }
 
-packages=(libonnx-testdata python3-onnx python3-torch python3-torchvision)
-
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-    missing+=("$p")
-  fi
-done
-
-if ((${#missing[@]})); then
-  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
-  [[ $(id -u) -eq 0 ]] || die "must run as root to install: ${missing[*]}"
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die "apt-get install failed: ${missing[*]}"
-else
-  log "system packages present"
-fi
+source scripts/apt-packages.sh
+ensure_apt_packages libonnx-testdata python3-onnx python3-torch python3-torchvision
+log "system packages present"
 
 # Check what the packages are for, so a broken install fails here and not in a test.
 [[ -d /usr/share/libonnx-testdata/data/node ]] \
