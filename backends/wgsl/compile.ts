@@ -25,6 +25,7 @@ import { lowerModel, rootOf, type Program, type ProgramTensor } from './lower.ts
 import type { Manifest, ManifestBuffer, ManifestTensor } from './manifest.ts';
 import { MANIFEST_FORMAT } from './manifest.ts';
 import { toStorage } from './runtime.ts';
+import { narrowed } from './kernel.ts';
 import { specialize } from './specialize.ts';
 import { packUniforms } from './uniforms.ts';
 
@@ -71,6 +72,10 @@ export function compileWgsl(model: Model, options: CompileWgslOptions = {}): Wgs
   const notes: string[] = [];
   if (f16 && ![...program.values.values()].some((v) => v.elem === 'f16')) {
     notes.push('--f16: the model has no f16 values, so no kernel uses f16 (lathe has no pass converting an f32 model to f16 yet)');
+  }
+  const narrow = [...new Set([...program.values.values()].filter((v) => narrowed(v.dtype)).map((v) => v.dtype))];
+  if (narrow.length) {
+    notes.push(`WGSL has no 64-bit types: ${narrow.join(', ')} values are stored and computed in 32 bits (f64 as f32, i64 as i32, u64 as u32); uploads that do not fit are refused`);
   }
 
   // Unique kernels by key; equal keys must mean equal text (the runtime caches pipelines by key).

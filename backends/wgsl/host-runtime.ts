@@ -9,7 +9,7 @@
 import type { Manifest, ManifestTensor, StorageElem } from './manifest.ts';
 
 /** What run() accepts for an input: the storage type's array, or one it converts from. */
-export type TensorInput = Float32Array | Int32Array | Uint32Array | BigInt64Array | Uint8Array | Uint16Array | Int8Array | Int16Array | number[];
+export type TensorInput = Float32Array | Float64Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Uint8Array | Uint16Array | Int8Array | Int16Array | number[];
 /** What run() returns: f32 and f16 storage as Float32Array, i32 as Int32Array, u32 as Uint32Array. */
 export type TensorOutput = Float32Array | Int32Array | Uint32Array;
 
@@ -181,8 +181,15 @@ function toStorage(x: TensorInput, t: ManifestTensor): Uint8Array {
   if (x.length !== n) throw new Error(`input '${t.name}' has ${x.length} elements; its shape [${t.shape.join(', ')}] needs ${n}`);
   const view = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   switch (t.storage) {
-    case 'f32':
-      return view(x instanceof Float32Array ? x : Float32Array.from(x as ArrayLike<number>, Number));
+    case 'f32': {
+      if (x instanceof Float32Array) return view(x);
+      const f = Float32Array.from(x as ArrayLike<number>, Number);
+      // f64 is stored in f32: a finite value that overflows it is an error, not a silent Inf.
+      f.forEach((v, i) => {
+        if (!Number.isFinite(v) && Number.isFinite(Number((x as ArrayLike<number>)[i]))) throw new Error(`input '${t.name}': ${(x as ArrayLike<number>)[i]} at element ${i} does not fit the f32 the kernels read`);
+      });
+      return view(f);
+    }
     case 'i32':
       return view(x instanceof Int32Array ? x : Int32Array.from(x as ArrayLike<number>, (v) => checkInt(v, t.name, -0x80000000, 0x7fffffff)));
     case 'u32':

@@ -40,11 +40,24 @@ export interface Kernel {
 }
 
 /**
- * How the runtime stores a tensor of `dtype` in a buffer: wgslElem's type, and f32 for f16/bf16
- * where WGSL has no such type (computed in f32, rounded to the dtype when read back).
+ * How the runtime stores a tensor of `dtype` in a buffer: wgslElem's type; f32 for f16/bf16 where
+ * WGSL has no such type (computed in f32, rounded to the dtype when read back); and, as WGSL has
+ * no 64-bit types, f64 in f32 and u64 in u32 (as i64 in i32): computed with 32-bit precision and
+ * range. Uploads check integer range; the compile report says where a model narrows (narrowed()).
  */
 export function storageElem(dtype: DType, f16: boolean): KernelBinding['elem'] | undefined {
-  return wgslElem(dtype, f16) ?? (dtype === 'f16' || dtype === 'bf16' ? 'f32' : undefined);
+  const e = wgslElem(dtype, f16);
+  if (e) return e;
+  switch (dtype) {
+    case 'f16': case 'bf16': case 'f64': return 'f32';
+    case 'u64': return 'u32';
+    default: return undefined;
+  }
+}
+
+/** True where storageElem keeps fewer bits than the dtype has (64-bit types in 32-bit words). */
+export function narrowed(dtype: DType): boolean {
+  return dtype === 'f64' || dtype === 'i64' || dtype === 'u64';
 }
 
 /** WGSL's name for the storage type of a lathe dtype, or undefined where WGSL has none. */

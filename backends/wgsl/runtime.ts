@@ -283,6 +283,7 @@ export function toStorage(v: Tensor, t: ProgramTensor, what: string): Uint8Array
       const a = new Float32Array(out, 0, n);
       if (d instanceof Float32Array) a.set(d);
       else for (let i = 0; i < n; i++) a[i] = Number(d[i]);
+      if (d instanceof Float64Array) checkF32Range(d, a, t, what);
       break;
     }
     case 'f16': {
@@ -310,11 +311,26 @@ export function toStorage(v: Tensor, t: ProgramTensor, what: string): Uint8Array
     }
     case 'u32': {
       const a = new Uint32Array(out, 0, n);
-      for (let i = 0; i < n; i++) a[i] = Number(d[i]);
+      for (let i = 0; i < n; i++) {
+        const x = Number(d[i]);
+        if (x > 0xffffffff) {
+          throw new LatheError('UnsupportedType', `${what} '${t.name}' (${t.dtype}) holds ${d[i]} at element ${i}, outside u32, which the WGSL backend stores ${t.dtype} as`, { value: t.name });
+        }
+        a[i] = x;
+      }
       break;
     }
   }
   return new Uint8Array(out);
+}
+
+/** f64 values stored in f32 must fit it: a finite value that overflows to ±Inf is an error, not a wrong answer. */
+function checkF32Range(d: Float64Array, a: Float32Array, t: ProgramTensor, what: string): void {
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(a[i]!) && Number.isFinite(d[i]!)) {
+      throw new LatheError('UnsupportedType', `${what} '${t.name}' (f64) holds ${d[i]} at element ${i}, outside f32, which the WGSL backend stores f64 as`, { value: t.name });
+    }
+  }
 }
 
 /** Read-back bytes as the interpreter's tensor of the value's dtype (f16/bf16 computed in f32 are rounded here). */
@@ -324,6 +340,7 @@ export function fromStorage(bytes: ArrayBuffer, t: ProgramTensor): Tensor {
   switch (t.elem) {
     case 'f32': {
       const src = new Float32Array(bytes, 0, n);
+      if (dtype === 'f64') return makeTensor(dtype, t.shape, Float64Array.from(src));
       return roundTo(makeTensor(dtype, t.shape, dtype === 'f32' ? src : Float32Array.from(src)));
     }
     case 'f16': {
@@ -347,6 +364,7 @@ export function fromStorage(bytes: ArrayBuffer, t: ProgramTensor): Tensor {
     }
     case 'u32': {
       const src = new Uint32Array(bytes, 0, n);
+      if (dtype === 'u64') return makeTensor(dtype, t.shape, BigUint64Array.from(src, (x) => BigInt(x)));
       return makeTensor(dtype, t.shape, dtype === 'u16' ? Uint16Array.from(src) : src);
     }
   }

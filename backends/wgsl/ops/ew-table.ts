@@ -11,7 +11,7 @@ export type CType = 'f32' | 'i32' | 'u32';
 
 export function ctypeOf(d: DType): CType {
   if (isFloat(d)) return 'f32';
-  return d === 'u32' || d === 'u16' ? 'u32' : 'i32';
+  return d === 'u32' || d === 'u16' || d === 'u64' ? 'u32' : 'i32';
 }
 
 /** What an op's expression may ask of the kernel it is placed in. */

@@ -121,14 +121,15 @@ defineOnnxWgsl(['ConstantOfShape'], (ctx) => {
   return perElement(ctx, 'fill', e, numElements(y.shape), [yv], [{ name: 'v', type, value: v }], [], [`y[flat] = ${e === 'f16' ? 'f16(u.v)' : 'u.v'};`]);
 });
 
-// BitShift on u8/u16/u32 (stored as i32 or u32), broadcasting: computed in u32, a shift by the
-// width or more gives 0, and a left shift is cut to the width.
+// BitShift on u8/u16/u32 (stored as i32 or u32) and u64 (stored as u32, so 32 bits wide here),
+// broadcasting: computed in u32, a shift by the width or more gives 0, and a left shift is cut to
+// the width.
 defineOnnxWgsl(['BitShift'], (ctx) => {
   const a = ctx.input(0)!;
   const b = ctx.input(1)!;
   const y = ctx.output(0)!;
-  const bits = { u8: 8, u16: 16, u32: 32 }[a.dtype as 'u8' | 'u16' | 'u32'];
-  if (!bits) return ctx.unsupported(`BitShift on ${a.dtype} (the WGSL backend holds u8, u16 and u32)`);
+  const bits = { u8: 8, u16: 16, u32: 32, u64: 32 }[a.dtype as 'u8' | 'u16' | 'u32' | 'u64'];
+  if (!bits) return ctx.unsupported(`BitShift on ${a.dtype} (the WGSL backend holds u8, u16, u32 and u64 in u32)`);
   const left = ctx.string('direction') === 'LEFT';
   const n = numElements(y.shape);
   const c = coalesce(y.shape, [broadcastStrides(a.shape, y.shape), broadcastStrides(b.shape, y.shape)]);
