@@ -130,7 +130,7 @@ export function runCase(dir: string, options: CaseOptions = {}): CaseResult {
 export async function runCaseOn(dir: string, target: Target, options: CaseOptions = {}): Promise<CaseResult> {
   if (target === 'interp') return runCase(dir, options);
   const wgsl = await import('../backends/wgsl/runtime.ts');
-  const { specialize } = await import('../backends/wgsl/specialize.ts');
+  const { specialize, valueInputs } = await import('../backends/wgsl/specialize.ts');
   const { openGpu, gpuUnavailableReason } = await import('../backends/wgsl/gpu.ts');
   const gpu = await openGpu();
   if (!gpu) throw new LatheError('BackendError', `no WebGPU adapter: ${gpuUnavailableReason()}`);
@@ -141,15 +141,15 @@ export async function runCaseOn(dir: string, target: Target, options: CaseOption
     try {
       const inputs = r.value.inputs;
       if (!inputs.every(isTensor)) throw new SkipCase('wgsl: the WGSL backend takes tensor inputs only');
-      let model: Model;
       try {
-        model = specialize(r.value.model, { inputShapes: inputs.map((t) => t.shape) });
+        // As runWgsl compiles it: for these shapes, with value-only inputs baked as constants.
+        specialize(r.value.model, { inputShapes: inputs.map((t) => t.shape), inputValues: valueInputs(r.value.model, inputs) });
       } catch (e) {
         // Shapes that depend on input values (Range, NonZero) or non-tensor values: WGSL needs static shapes.
         if (e instanceof LatheError && e.kind === 'ShapeError') throw new SkipCase(`wgsl: not specializable: ${e.message}`);
         throw e;
       }
-      out = await wgsl.runWgsl(model, inputs, { gpu, file: path.join(dir, 'model.onnx') });
+      out = await wgsl.runWgsl(r.value.model, inputs, { gpu, file: path.join(dir, 'model.onnx') });
     } catch (e) {
       if (e instanceof SkipCase) {
         r = steps.throw(e);

@@ -16,7 +16,7 @@ import { openGpu, gpuUnavailableReason } from './gpu.ts';
 import type { Kernel } from './kernel.ts';
 import type { Program, ProgramTensor } from './lower.ts';
 import { lowerModel, rootOf } from './lower.ts';
-import { specialize } from './specialize.ts';
+import { specialize, valueInputs } from './specialize.ts';
 import { packUniforms } from './uniforms.ts';
 
 // WebGPU's flag values (the spec's constants; Dawn's globals hold the same numbers).
@@ -391,11 +391,14 @@ export async function runWgsl(model: Model, inputs: readonly Tensor[], options: 
     if (!d) throw new LatheError('UsageError', `input '${v.name}' is not given`, { value: v.name });
     return fromConst(d);
   });
-  const spec = specialize(model, { inputShapes: inputs.map((t) => t.shape), file: options.file });
+  // Compiled for these inputs: their shapes, and the values of inputs that only set shapes or
+  // axes (a Slice's starts given as an input), which become constants of the program.
+  const inputValues = valueInputs(model, inputs);
+  const spec = specialize(model, { inputShapes: inputs.map((t) => t.shape), inputValues, file: options.file });
   const program = lowerModel(spec, { caps: gpu.caps, file: options.file });
   const session = await Session.create(gpu, program, options);
   try {
-    return await session.run(inputs);
+    return await session.run(inputs.filter((_, i) => !inputValues.has(model.graph.inputs[i]!.name)));
   } finally {
     session.destroy();
   }

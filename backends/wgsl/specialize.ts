@@ -3,7 +3,11 @@
 // sizes). Sizes come from the input shapes the model will run with, or from explicit bindings.
 import { LatheError } from '../../ir/errors.ts';
 import type { Graph, Model, Node, Value } from '../../ir/graph.ts';
-import { qualifiedOp } from '../../ir/graph.ts';
+import { ONNX_DOMAIN, qualifiedOp, subgraphsOf } from '../../ir/graph.ts';
+import type { Tensor } from '../../ir/interp/tensor.ts';
+import { toConst } from '../../ir/interp/tensor.ts';
+import type { ConstTensor } from '../../ir/tensor-data.ts';
+import { numElements } from '../../ir/types.ts';
 import { inferModel } from '../../ir/infer.ts';
 import type { Dim, ValueType } from '../../ir/types.ts';
 import { dimToString, typeToString } from '../../ir/types.ts';
@@ -13,25 +17,80 @@ export interface SpecializeOptions {
   inputShapes?: ReadonlyMap<string, readonly number[]> | readonly (readonly number[] | undefined)[];
   /** Explicit sizes of symbols (`{ batch: 1, seq: 128 }`); must agree with inputShapes. */
   dims?: Readonly<Record<string, number>>;
+  /**
+   * Inputs compiled as constants of these values (see valueInputs): the program no longer takes
+   * them, and is right only for these values.
+   */
+  inputValues?: ReadonlyMap<string, ConstTensor>;
   file?: string;
+}
+
+/**
+ * Operands whose values decide a result's shape or an op's behaviour (Slice's starts, Reshape's
+ * shape, a reduction's axes, ...): the kernels need them when compiling. By op, ONNX domain.
+ */
+const VALUE_OPERANDS: Readonly<Record<string, readonly number[]>> = {
+  Slice: [1, 2, 3, 4], Pad: [1, 2, 3], Dropout: [1, 2], Range: [0, 1, 2], TopK: [1], Reshape: [1], Expand: [1],
+  Tile: [1], ConstantOfShape: [0], Squeeze: [1], Unsqueeze: [1], Resize: [1, 2, 3], Upsample: [1], OneHot: [1],
+  Split: [1], CenterCropPad: [1], DFT: [1, 2], STFT: [1, 3], Trilu: [1], CumSum: [1],
+  BlackmanWindow: [0], HannWindow: [0], HammingWindow: [0], MelWeightMatrix: [0, 1, 2, 3, 4],
+  ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], ReduceMin: [1], ReduceProd: [1], ReduceL1: [1], ReduceL2: [1],
+  ReduceLogSum: [1], ReduceLogSumExp: [1], ReduceSumSquare: [1],
+};
+
+/** At most this many elements: a value operand is a handful of integers, never a data tensor. */
+const VALUE_INPUT_LIMIT = 64;
+
+/**
+ * The graph inputs a run can compile as constants: small tensors used only as value operands
+ * (VALUE_OPERANDS), such as a Slice's starts fed as an input. `lathe run --target wgsl` and
+ * conformance compile for each data set, so they bake these inputs' values (specialize's
+ * inputValues) as they bake input shapes. Inputs read inside subgraphs are never baked.
+ */
+export function valueInputs(model: Model, inputs: readonly Tensor[]): Map<string, ConstTensor> {
+  const g = model.graph;
+  const uses = new Map<string, boolean>(); // input → every use is a value operand
+  const inSubgraph = new Set<string>();
+  const visitSub = (graph: Graph) => {
+    for (const n of graph.nodes) {
+      for (const i of n.inputs) if (i) inSubgraph.add(i);
+      for (const sg of subgraphsOf(n)) visitSub(sg.graph);
+    }
+  };
+  for (const n of g.nodes) {
+    const positions = (n.domain || ONNX_DOMAIN) === ONNX_DOMAIN ? VALUE_OPERANDS[n.op] : undefined;
+    n.inputs.forEach((name, i) => {
+      if (!name) return;
+      uses.set(name, (uses.get(name) ?? true) && !!positions?.includes(i));
+    });
+    for (const sg of subgraphsOf(n)) visitSub(sg.graph);
+  }
+  const baked = new Map<string, ConstTensor>();
+  g.inputs.forEach((v, i) => {
+    const t = inputs[i];
+    if (!t || !uses.get(v.name) || inSubgraph.has(v.name) || g.outputs.includes(v.name)) return;
+    if (Array.isArray(t.data) || numElements(t.shape) > VALUE_INPUT_LIMIT) return;
+    baked.set(v.name, toConst(t));
+  });
+  return baked;
 }
 
 /** The model with every symbol bound and every tensor shape static; throws naming what is not. */
 export function specialize(model: Model, options: SpecializeOptions = {}): Model {
-  const g = model.graph;
+  const g = bakeInputs(model.graph, options.inputValues);
   const sizes = new Map<string, { size: number; from: string }>(Object.entries(options.dims ?? {}).map(([k, v]) => [k, { size: v, from: 'dims' }]));
   const given = new Map<string, readonly number[]>();
   const shapes = options.inputShapes;
   if (shapes instanceof Map) {
     for (const [name, s] of shapes) {
-      if (!g.inputs.some((v) => v.name === name)) {
-        throw new LatheError('UsageError', `the model has no input '${name}' (inputs: ${g.inputs.map((v) => v.name).join(', ')})`);
+      if (!model.graph.inputs.some((v) => v.name === name)) {
+        throw new LatheError('UsageError', `the model has no input '${name}' (inputs: ${model.graph.inputs.map((v) => v.name).join(', ')})`);
       }
       given.set(name, s);
     }
   } else if (shapes) {
     (shapes as readonly (readonly number[] | undefined)[]).forEach((s, i) => {
-      if (s && g.inputs[i]) given.set(g.inputs[i]!.name, s);
+      if (s && model.graph.inputs[i]) given.set(model.graph.inputs[i]!.name, s);
     });
   }
 
@@ -73,6 +132,19 @@ export function specialize(model: Model, options: SpecializeOptions = {}): Model
   const out = inferModel({ ...model, graph: bound }, { mode: 'refine', file: options.file });
   checkStatic(out.graph, options.file);
   return out;
+}
+
+/** The graph with the given inputs turned into constants of their values. */
+function bakeInputs(g: Graph, values: ReadonlyMap<string, ConstTensor> | undefined): Graph {
+  if (!values?.size) return g;
+  for (const name of values.keys()) {
+    if (!g.inputs.some((v) => v.name === name)) throw new LatheError('UsageError', `the model has no input '${name}' to compile as a constant`);
+  }
+  return {
+    ...g,
+    inputs: g.inputs.filter((v) => !values.has(v.name)),
+    constants: [...g.constants, ...[...values].map(([name, tensor]) => ({ name, tensor }))],
+  };
 }
 
 /** Every input and node result of the graph has a static tensor shape, or a LatheError says which not. */

@@ -7,6 +7,7 @@ import { attrReader } from '../../ir/attr-reader.ts';
 import { GraphBuilder } from '../../ir/builder.ts';
 import { LatheError } from '../../ir/errors.ts';
 import { tensorFrom } from '../../ir/interp/tensor.ts';
+import type { Tensor } from '../../ir/interp/tensor.ts';
 import { constTensor } from '../../ir/tensor-data.ts';
 import { tensor } from '../../ir/types.ts';
 import { openValidationGpu } from '../../backends/wgsl/gpu.ts';
@@ -14,7 +15,8 @@ import type { Kernel } from '../../backends/wgsl/kernel.ts';
 import type { Program } from '../../backends/wgsl/lower.ts';
 import { lowerModel } from '../../backends/wgsl/lower.ts';
 import { pipelineFor, runWgsl, Session, validateKernels } from '../../backends/wgsl/runtime.ts';
-import { specialize } from '../../backends/wgsl/specialize.ts';
+import { specialize, valueInputs } from '../../backends/wgsl/specialize.ts';
+import { runModel } from '../../ir/interp/run.ts';
 import { plainAddKernel } from '../../backends/wgsl/ops/basic.ts';
 import { compareWithInterpreter, gpuTest, oneNodeModel, randomTensor, validateOnNullBackend } from './helpers.ts';
 
@@ -135,6 +137,38 @@ gpuTest(test, 'i64, bool and f16 values round-trip through storage', async (gpu)
   assert.equal([...out[1]!.data], [...ins[1]!.data]);
   assert.equal([...out[2]!.data], [1, 0]);
   await throwsLathe(() => runWgsl(m, [tensorFrom('i64', [3], [0n, 2n ** 40n, 0n]), ins[1]!, ins[2]!], { gpu }), 'UnsupportedType', /'i'.*1099511627776 at element 1, outside i32/);
+});
+
+gpuTest(test, 'f64 and u64 are computed in 32 bits; a value beyond f32 is refused, not turned into Inf', async (gpu) => {
+  const b = new GraphBuilder('wide');
+  const d = b.input('d', tensor('f64', [3]));
+  const u = b.input('u', tensor('u64', [2]));
+  const m = b.returns(b.op('Add', [d, d]), b.op('Identity', [u])).model();
+  const out = await runWgsl(m, [tensorFrom('f64', [3], [0.5, -3, 1e30]), tensorFrom('u64', [2], [7n, 4294967295n])], { gpu });
+  assert.ok(out[0]!.data instanceof Float64Array);
+  assert.equal([...out[0]!.data], [1, -6, Math.fround(1e30) * 2]);
+  assert.equal([...out[1]!.data], [7n, 4294967295n]);
+  await throwsLathe(() => runWgsl(m, [tensorFrom('f64', [3], [0, 1e200, 0]), tensorFrom('u64', [2], [0n, 0n])], { gpu }), 'UnsupportedType', /'d' \(f64\) holds 1e\+200 at element 1, outside f32/);
+  await throwsLathe(() => runWgsl(m, [tensorFrom('f64', [3], [0, 0, 0]), tensorFrom('u64', [2], [2n ** 33n, 0n])], { gpu }), 'UnsupportedType', /'u' \(u64\) holds 8589934592 at element 0, outside u32/);
+});
+
+gpuTest(test, 'inputs that only give a Slice its starts and ends are compiled as constants of their values', async (gpu) => {
+  const b = new GraphBuilder('slice_inputs');
+  const x = b.input('x', tensor('f32', [4, 5]));
+  const starts = b.input('starts', tensor('i64', [2]));
+  const ends = b.input('ends', tensor('i64', [2]));
+  const m = b.returns(b.op('Slice', [x, starts, ends])).model();
+  const x0 = randomTensor('f32', [4, 5], 3);
+  const ins = [x0, tensorFrom('i64', [2], [1n, 0n]), tensorFrom('i64', [2], [3n, -1n])];
+  assert.equal([...valueInputs(m, ins).keys()], ['starts', 'ends']);
+  const [y] = await runWgsl(m, ins, { gpu });
+  assert.equal(y!.shape, [2, 4]);
+  assert.equal([...y!.data], [...(runModel(m, ins)[0] as Tensor).data]);
+  // A data input is never baked, even when small.
+  const b2 = new GraphBuilder('data_input');
+  const v = b2.input('v', tensor('i64', [2]));
+  const m2 = b2.returns(b2.op('Add', [v, v])).model();
+  assert.equal(valueInputs(m2, [tensorFrom('i64', [2], [1n, 2n])]).size, 0);
 });
 
 gpuTest(test, 'a WGSL compile error names the kernel, node, op and line', async (gpu) => {
