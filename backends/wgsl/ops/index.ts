@@ -14,6 +14,9 @@ import './pool.ts';
 import './attention.ts';
 import './extra.ts';
 import './loss.ts';
+import './quant.ts';
+import './resize.ts';
+import './grid-sample.ts';
 
 // After every family file: the plain Add kernel stands in only where no family lowers Add.
 registerPlainAdd();
