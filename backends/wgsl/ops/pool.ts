@@ -30,7 +30,8 @@ function windowPool(ctx: LowerContext, kind: 'max' | 'avg'): Kernel[] {
   const iStr = stridesOf(inSp);
   // Indices in column-major order over the spatial dims (storage_order 1) use these strides.
   const cStr = inSp.map((_, d) => numElements(inSp.slice(0, d)));
-  const elem = floatElem(ctx, x);
+  // MaxPool also takes 8-bit integers (stored as i32): computed in f32, where they are exact.
+  const elem = kind === 'max' && (x.dtype === 'u8' || x.dtype === 'i8') ? anyElem(ctx, x.dtype, 'X') : floatElem(ctx, x);
   const bindings: KernelBinding[] = [
     { value: x.name, access: 'read', elem },
     { value: y.name, access: 'read_write', elem },
