@@ -12,7 +12,7 @@ import { gpuTest } from './helpers.ts';
 
 const NODE = path.join(CONFORMANCE_ROOT, 'node');
 const CASES = readdirSync(NODE).filter((d) => /^test_(matmul|gemm|conv|convtranspose|maxpool|averagepool|globalaveragepool|globalmaxpool)(_|$)/.test(d));
-const SKIPS = new Set(['test_maxpool_2d_uint8']);
+const SKIPS = new Set<string>();
 
 gpuTest(test, 'MatMul, Gemm, Conv, ConvTranspose and pool conformance cases pass on WGSL', async () => {
   assert.ok(CASES.length >= 55, `${CASES.length} cases`);

@@ -3,51 +3,19 @@
 // like a weight), Shape and Size (known once shapes are static). Plus `plainAddKernel`, one plain add of two same-shaped f32 tensors, which
 // proves the compile → plan → run path end to end independently of the kernel families;
 // ops/index.ts registers it for onnx.Add only when the elementwise family has not.
-import { LatheError } from '../../../ir/errors.ts';
 import { ONNX_DOMAIN } from '../../../ir/graph.ts';
-import type { ConstTensor } from '../../../ir/tensor-data.ts';
-import { constTensor } from '../../../ir/tensor-data.ts';
 import { numElements } from '../../../ir/types.ts';
+import { foldConstant, foldShape, foldSize } from '../../folds.ts';
 import type { Kernel } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl, defineWgslFold, lookupWgsl } from '../lowering.ts';
 
 defineOnnxWgsl(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze'], () => ({ alias: [{ output: 0, input: 0 }] }));
 
-defineWgslFold(ONNX_DOMAIN, 'Constant', (ctx) => {
-  const out = ctx.output(0);
-  if (!out) return ctx.unsupported('Constant without a result');
-  return { folded: [{ output: 0, tensor: constantValue(ctx, out.dtype, out.shape) }] };
-});
-
+defineWgslFold(ONNX_DOMAIN, 'Constant', foldConstant);
 // Shapes are static once the model is specialized: Shape and Size are known when compiling.
-defineWgslFold(ONNX_DOMAIN, 'Shape', (ctx) => {
-  const x = ctx.input(0)!;
-  const r = x.shape.length;
-  const clamp = (v: number) => (v < 0 ? Math.max(0, v + r) : Math.min(v, r));
-  const start = clamp(ctx.int('start', 0));
-  const end = ctx.attr('end') ? clamp(ctx.int('end')) : r;
-  const dims = x.shape.slice(start, Math.max(start, end));
-  return { folded: [{ output: 0, tensor: constTensor('i64', [dims.length], dims) }] };
-});
-
-defineWgslFold(ONNX_DOMAIN, 'Size', (ctx) => ({
-  folded: [{ output: 0, tensor: constTensor('i64', [], [numElements(ctx.input(0)!.shape)]) }],
-}));
-
-function constantValue(ctx: LowerContext, dtype: ConstTensor['dtype'], shape: readonly number[]): ConstTensor {
-  const a = ctx.attr('value') ?? ctx.attr('value_float') ?? ctx.attr('value_floats') ?? ctx.attr('value_int') ?? ctx.attr('value_ints');
-  if (!a) return ctx.unsupported(`Constant with attributes ${Object.keys(ctx.node.attrs).join(', ') || '(none)'}`);
-  switch (a.kind) {
-    case 'tensor': return a.value;
-    case 'float': return constTensor('f32', [], [a.value]);
-    case 'floats': return constTensor('f32', [a.value.length], a.value);
-    case 'int': return constTensor('i64', [], [a.value]);
-    case 'ints': return constTensor('i64', [a.value.length], a.value);
-    default:
-      throw new LatheError('UnsupportedType', `Constant ${dtype}[${shape.join(', ')}] from a ${a.kind} attribute`);
-  }
-}
+defineWgslFold(ONNX_DOMAIN, 'Shape', foldShape);
+defineWgslFold(ONNX_DOMAIN, 'Size', foldSize);
 
 /** One thread per element, 64 to a workgroup, folded into (x, y) past the per-dimension limit. */
 export function plainAddKernel(ctx: LowerContext): Kernel[] {
