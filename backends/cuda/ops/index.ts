@@ -1,0 +1,3 @@
+// Registers every CUDA lowering: one import per op family file (each calls defineCuda /
+// defineOnnxCuda at load). Add a line per new family file.
+import './basic.ts';
