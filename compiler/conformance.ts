@@ -12,7 +12,7 @@ import type { Tolerance } from '../ir/interp/compare.ts';
 import { CONFORMANCE_TOLERANCE, mismatch } from '../ir/interp/compare.ts';
 import { readValuePb } from '../ir/interp/pb.ts';
 import { runModel } from '../ir/interp/run.ts';
-import type { RuntimeValue } from '../ir/interp/tensor.ts';
+import type { RuntimeValue, Tensor } from '../ir/interp/tensor.ts';
 import { isTensor } from '../ir/interp/tensor.ts';
 import { importOnnxFile } from '../ir/onnx/import.ts';
 import type { ValueType } from '../ir/types.ts';
@@ -39,6 +39,8 @@ export interface CaseOptions {
   checkTypes?: boolean;
   /** Applied to the imported model before it runs (a pass pipeline, later). */
   transform?: (model: Model) => Model;
+  /** cuda-cpu: the order the harness runs a block's threads in (a missing barrier shows in reverse/random). */
+  order?: 'forward' | 'reverse' | 'random';
 }
 
 /** Case folders (holding model.onnx) under each root, or the root itself; sorted, recursive. */
@@ -102,8 +104,11 @@ export function readInputs(g: Graph, setDir: string): RuntimeValue[] {
   return files.map((f, i) => readValuePb(f, g.inputs[i]!.type));
 }
 
-/** Where a case runs: the reference interpreter, or WGSL kernels on the WebGPU adapter. */
-export type Target = 'interp' | 'wgsl';
+/**
+ * Where a case runs: the reference interpreter, WGSL kernels on the WebGPU adapter, or the
+ * generated CUDA compiled with g++ against the CPU harness (backends/cuda/cpu).
+ */
+export type Target = 'interp' | 'wgsl' | 'cuda-cpu';
 
 /** Run one case on the reference interpreter. */
 export function runCase(dir: string, options: CaseOptions = {}): CaseResult {
@@ -129,34 +134,42 @@ export function runCase(dir: string, options: CaseOptions = {}): CaseResult {
  */
 export async function runCaseOn(dir: string, target: Target, options: CaseOptions = {}): Promise<CaseResult> {
   if (target === 'interp') return runCase(dir, options);
-  const wgsl = await import('../backends/wgsl/runtime.ts');
   const { specialize, valueInputs } = await import('../backends/wgsl/specialize.ts');
-  const { openGpu, gpuUnavailableReason } = await import('../backends/wgsl/gpu.ts');
-  const gpu = await openGpu();
-  if (!gpu) throw new LatheError('BackendError', `no WebGPU adapter: ${gpuUnavailableReason()}`);
+  let runOn: (model: Model, inputs: Tensor[]) => Promise<RuntimeValue[]>;
+  if (target === 'wgsl') {
+    const wgsl = await import('../backends/wgsl/runtime.ts');
+    const { openGpu, gpuUnavailableReason } = await import('../backends/wgsl/gpu.ts');
+    const gpu = await openGpu();
+    if (!gpu) throw new LatheError('BackendError', `no WebGPU adapter: ${gpuUnavailableReason()}`);
+    runOn = (model, inputs) => wgsl.runWgsl(model, inputs, { gpu, file: path.join(dir, 'model.onnx') });
+  } else {
+    const { runCudaCpu } = await import('../backends/cuda/run-cpu.ts');
+    runOn = async (model, inputs) => runCudaCpu(model, inputs, { file: path.join(dir, 'model.onnx'), order: options.order });
+  }
+  const label = target === 'wgsl' ? 'WGSL' : 'CUDA';
   const steps = caseSteps(dir, options);
   let r = steps.next();
   while (!r.done) {
     let out: RuntimeValue[];
     try {
       const inputs = r.value.inputs;
-      if (!inputs.every(isTensor)) throw new SkipCase('wgsl: the WGSL backend takes tensor inputs only');
+      if (!inputs.every(isTensor)) throw new SkipCase(`${target}: the ${label} backend takes tensor inputs only`);
       try {
-        // As runWgsl compiles it: for these shapes, with value-only inputs baked as constants.
+        // As the backend compiles it: for these shapes, with value-only inputs baked as constants.
         specialize(r.value.model, { inputShapes: inputs.map((t) => t.shape), inputValues: valueInputs(r.value.model, inputs) });
       } catch (e) {
-        // Shapes that depend on input values (Range, NonZero) or non-tensor values: WGSL needs static shapes.
-        if (e instanceof LatheError && e.kind === 'ShapeError') throw new SkipCase(`wgsl: not specializable: ${e.message}`);
+        // Shapes that depend on input values (NonZero) or non-tensor values: kernels need static shapes.
+        if (e instanceof LatheError && e.kind === 'ShapeError') throw new SkipCase(`${target}: not specializable: ${e.message}`);
         throw e;
       }
-      out = await wgsl.runWgsl(r.value.model, inputs, { gpu, file: path.join(dir, 'model.onnx') });
+      out = await runOn(r.value.model, inputs);
     } catch (e) {
       if (e instanceof SkipCase) {
         r = steps.throw(e);
         continue;
       }
       const skip = e instanceof LatheError && (e.kind === 'UnsupportedOp' || e.kind === 'UnsupportedType');
-      r = steps.throw(skip ? new SkipCase(`wgsl: ${e.message}`) : e);
+      r = steps.throw(skip ? new SkipCase(`${target}: ${e.message}`) : e);
       continue;
     }
     r = steps.next(out);

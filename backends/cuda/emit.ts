@@ -247,7 +247,7 @@ struct lathe_model {
 
 namespace {
 
-lathe_status launched(lathe_model* m, const char* what) {
+[[maybe_unused]] lathe_status launched(lathe_model* m, const char* what) {
   (void)m;
   cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) {

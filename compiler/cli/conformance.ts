@@ -12,7 +12,7 @@ import { PIPELINE_HELP, PIPELINE_OPTIONS, pipelineFromArgs, runOptionsFromArgs }
 export const conformance: Command = {
   name: 'conformance',
   summary: 'run ONNX-style test cases and compare with their expected outputs',
-  help: `usage: lathe conformance DIR... [--json FILE] [-v] [--target interp|wgsl] [--passes PIPELINE]
+  help: `usage: lathe conformance DIR... [--json FILE] [-v] [--target interp|wgsl|cuda-cpu] [--order forward|reverse|random] [--passes PIPELINE]
 
 Finds every case folder under the given folders (a folder with model.onnx and
 test_data_set_*/input_N.pb, output_N.pb, as in the ONNX conformance data), runs each data set
@@ -25,17 +25,23 @@ pipeline keeps a whole suite's outputs; a pass that fails or breaks the IR fails
 With --target wgsl each data set is compiled to WGSL kernels for its input shapes and run on the
 WebGPU adapter (lavapipe, set up by scripts/setup-webgpu.sh) instead; a case whose op or dtype
 has no WGSL lowering is skipped with the reason.
+With --target cuda-cpu each data set is compiled to CUDA (the sources lathe compile --target cuda
+writes) and run on the CPU harness: g++ against backends/cuda/cpu/cuda_cpu.h, CUDA threads as
+fibers; --order picks the order a block's threads run in (a missing barrier shows in reverse or
+random order).
 
 options:
   --json FILE   write per-case results (name, status, reason, ops, ms) as JSON
   -v            also print passing cases
-  --target T    interp (the reference interpreter, default) or wgsl
+  --target T    interp (the reference interpreter, default), wgsl or cuda-cpu
+  --order O     cuda-cpu: forward (default), reverse or random thread order
 ${PIPELINE_HELP}
   -h, --help    this help`,
   options: {
     json: { type: 'string' },
     v: { type: 'boolean', short: 'v' },
     target: { type: 'string' },
+    order: { type: 'string' },
     ...PIPELINE_OPTIONS,
   },
   async run(args) {
@@ -49,7 +55,7 @@ ${PIPELINE_HELP}
     if (pipeline) console.log(`pipeline: ${printPipeline(pipeline) || '(empty)'}`);
     const results: CaseResult[] = [];
     for (const dir of cases) {
-      const r = await runCaseOn(dir, target, { transform });
+      const r = await runCaseOn(dir, target, { transform, order: orderFromArgs(args.values.order) });
       results.push(r);
       if (r.status !== 'pass' || args.values.v) {
         console.log(`${r.status.toUpperCase().padEnd(4)}  ${r.name}${r.reason ? `  ${r.reason}` : ''}`);
@@ -67,6 +73,11 @@ ${PIPELINE_HELP}
 /** --target: interp (default) or wgsl. */
 export function targetFromArgs(v: unknown): Target {
   if (v === undefined) return 'interp';
-  if (v === 'interp' || v === 'wgsl') return v;
-  throw new LatheError('UsageError', `--target takes interp or wgsl, not '${String(v)}'`);
+  if (v === 'interp' || v === 'wgsl' || v === 'cuda-cpu') return v;
+  throw new LatheError('UsageError', `--target takes interp, wgsl or cuda-cpu, not '${String(v)}'`);
+}
+
+export function orderFromArgs(v: unknown): 'forward' | 'reverse' | 'random' | undefined {
+  if (v === undefined || v === 'forward' || v === 'reverse' || v === 'random') return v;
+  throw new LatheError('UsageError', `--order takes forward, reverse or random, not '${String(v)}'`);
 }
