@@ -182,7 +182,7 @@ ARCHS="\${ARCHS:-${archs.join(' ')}}"
 GENCODE=""
 for a in $ARCHS; do GENCODE="$GENCODE -gencode arch=compute_$a,code=sm_$a"; done
 # shellcheck disable=SC2086
-"\${NVCC:-nvcc}" -std=c++17 -O3 -Xcompiler -fPIC,-Wall,-Wextra -shared --Werror all-warnings $GENCODE \${NVCC_FLAGS:-} -I. -o liblathe_model.so model.cu
+"\${NVCC:-nvcc}" -std=c++17 -O3 -Xcompiler -fPIC,-Wall,-Wextra,-Werror -shared --Werror all-warnings $GENCODE \${NVCC_FLAGS:-} -I. -o liblathe_model.so model.cu
 echo "built $(pwd)/liblathe_model.so for sm_$(echo $ARCHS | sed 's/ /, sm_/g')"
 `;
 }

@@ -9,7 +9,7 @@ import { describe, isTensor, toF64 } from '../../ir/interp/tensor.ts';
 import { CONFORMANCE_TOLERANCE, mismatch } from '../../ir/interp/compare.ts';
 import type { Model } from '../../ir/graph.ts';
 import { readInputs } from '../conformance.ts';
-import { targetFromArgs } from './conformance.ts';
+import { orderFromArgs, targetFromArgs } from './conformance.ts';
 import { loadModel } from '../load.ts';
 import type { Command } from './command.ts';
 import { onePositional } from './command.ts';
@@ -19,7 +19,7 @@ import { PIPELINE_HELP, PIPELINE_OPTIONS, pipelineFromArgs, runOptionsFromArgs }
 export const run: Command = {
   name: 'run',
   summary: 'run a model on the reference interpreter',
-  help: `usage: lathe run MODEL.onnx|FILE.lir --inputs DIR [-o DIR] [--target interp|wgsl] [--passes PIPELINE]
+  help: `usage: lathe run MODEL.onnx|FILE.lir --inputs DIR [-o DIR] [--target interp|wgsl|cuda-cpu] [--passes PIPELINE]
 
 Reads DIR/input_0.pb, input_1.pb, … (ONNX TensorProto files, as in the ONNX conformance data,
 matched to the graph's inputs by position), runs the model on lathe's reference interpreter,
@@ -30,17 +30,22 @@ With --target wgsl the model is compiled to WGSL kernels for the inputs' shapes 
 WebGPU adapter (lavapipe, set up by scripts/setup-webgpu.sh); it also runs on the interpreter
 and prints each output's error against it (max absolute and relative difference), and exits 1
 when an output differs beyond the conformance tolerance (relative 1e-3, absolute 1e-5).
+With --target cuda-cpu the model is compiled to CUDA (what lathe compile --target cuda writes)
+and run on the CPU harness (g++, CUDA threads as fibers), compared with the interpreter the same
+way; --order forward|reverse|random picks the order a block's threads run in.
 
 options:
   --inputs DIR     folder with input_N.pb files (required)
   -o, --output DIR write output_N.pb files here
-  --target T       interp (the reference interpreter, default) or wgsl
+  --target T       interp (the reference interpreter, default), wgsl or cuda-cpu
+  --order O        cuda-cpu: forward (default), reverse or random thread order
 ${PIPELINE_HELP}
   -h, --help       this help`,
   options: {
     inputs: { type: 'string' },
     output: { type: 'string', short: 'o' },
     target: { type: 'string' },
+    order: { type: 'string' },
     ...PIPELINE_OPTIONS,
   },
   async run(args) {
@@ -53,10 +58,11 @@ ${PIPELINE_HELP}
     if (pipeline) model = runPipeline(model, pipeline, runOptionsFromArgs(args, file)).model;
     const inputs = readInputs(model.graph, inputsDir);
     const t0 = performance.now();
-    const outputs = target === 'wgsl' ? await runOnWgsl(model, inputs, file) : runModel(model, inputs);
+    const order = orderFromArgs(args.values.order);
+    const outputs = target === 'wgsl' ? await runOnWgsl(model, inputs, file) : target === 'cuda-cpu' ? await runOnCudaCpu(model, inputs, file, order) : runModel(model, inputs);
     const ms = performance.now() - t0;
     let failed = false;
-    if (target === 'wgsl') {
+    if (target !== 'interp') {
       const want = runModel(model, inputs);
       outputs.forEach((v, i) => {
         const name = model.graph.outputs[i]!;
@@ -75,7 +81,7 @@ ${PIPELINE_HELP}
         writeTensorPb(path.join(outDir, `output_${i}.pb`), v, name);
       }
     });
-    console.log(`ran ${model.graph.nodes.length} nodes${target === 'wgsl' ? ' as WGSL' : ''} in ${ms.toFixed(1)} ms${outDir ? `; wrote ${outputs.length} output(s) to ${outDir}` : ''}`);
+    console.log(`ran ${model.graph.nodes.length} nodes${target === 'wgsl' ? ' as WGSL' : target === 'cuda-cpu' ? ' as CUDA on the CPU harness' : ''} in ${ms.toFixed(1)} ms${outDir ? `; wrote ${outputs.length} output(s) to ${outDir}` : ''}`);
     return failed ? 1 : 0;
   },
 };
@@ -87,6 +93,15 @@ async function runOnWgsl(model: Model, inputs: RuntimeValue[], file: string): Pr
     return v;
   });
   return runWgsl(model, tensors, { file });
+}
+
+async function runOnCudaCpu(model: Model, inputs: RuntimeValue[], file: string, order: 'forward' | 'reverse' | 'random' | undefined): Promise<RuntimeValue[]> {
+  const { runCudaCpu } = await import('../../backends/cuda/run-cpu.ts');
+  const tensors = inputs.map((v, i) => {
+    if (!isTensor(v)) throw new LatheError('UnsupportedType', `input ${i} is a ${describe(v)}; the CUDA backend takes tensors`);
+    return v;
+  });
+  return runCudaCpu(model, tensors, { file, order });
 }
 
 /** Max absolute and relative (to max |want|) difference of two numeric tensors. */

@@ -36,11 +36,13 @@ test('--f16 on an f32 model says that it changes nothing', () => {
   assert.match(r.err, 'note: --f16: the model has no f16 values');
 });
 
-test('usage errors: cuda not implemented yet, a missing target or folder, a bad --dim', () => {
-  const cuda = lathe('compile', lir, '--target', 'cuda', '-o', path.join(dir, 'c'));
-  assert.is(cuda.code, 2);
-  assert.match(cuda.err, 'not implemented yet: issue 6');
-  assert.match(cuda.err, '--target wgsl');
+test('usage errors: --build without cuda, a bad --arch, a missing target or folder, a bad --dim', () => {
+  const build = lathe('compile', lir, '--target', 'wgsl', '--build', '-o', path.join(dir, 'c'), '--dim', 'batch=1');
+  assert.is(build.code, 2);
+  assert.match(build.err, '--build and --arch are for --target cuda');
+  const arch = lathe('compile', lir, '--target', 'cuda', '--arch', 'hopper', '-o', path.join(dir, 'c'), '--dim', 'batch=1');
+  assert.is(arch.code, 2);
+  assert.match(arch.err, "--arch takes compute capabilities like 80,90, not 'hopper'");
   assert.is(lathe('compile', lir, '-o', path.join(dir, 'x')).code, 2);
   assert.is(lathe('compile', lir, '--target', 'wgsl').code, 2);
   assert.is(lathe('compile', lir, '--target', 'metal', '-o', path.join(dir, 'x')).code, 2);

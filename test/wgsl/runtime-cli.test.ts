@@ -30,10 +30,10 @@ gpuTest(test, 'conformance --target wgsl passes, skips what has no lowering', as
   assert.match(r.out, /1 passed, 0 failed, 1 skipped/);
 });
 
-test('--target takes interp or wgsl', () => {
+test('--target takes interp, wgsl or cuda-cpu', () => {
   const r = lathe('conformance', node('test_add'), '--target', 'cuda');
   assert.is(r.code, 2);
-  assert.match(r.err, /--target takes interp or wgsl, not 'cuda'/);
+  assert.match(r.err, /--target takes interp, wgsl or cuda-cpu, not 'cuda'/);
 });
 
 test.run();
