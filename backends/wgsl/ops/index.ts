@@ -17,6 +17,10 @@ import './loss.ts';
 import './quant.ts';
 import './resize.ts';
 import './grid-sample.ts';
+import './rnn.ts';
+import './topk.ts';
+import './misc.ts';
+import './signal.ts';
 
 // After every family file: the plain Add kernel stands in only where no family lowers Add.
 registerPlainAdd();
