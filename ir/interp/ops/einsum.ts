@@ -29,49 +29,65 @@ function ellipsisLabels(e: number, E: number): string[] {
   return Array.from({ length: e }, (_, i) => String(E - e + i));
 }
 
-defineOnnxEvals(['Einsum'], (ctx) => {
-  const xs: Tensor[] = [];
-  for (let i = 0; i < ctx.numInputs; i++) xs.push(ctx.tensor(i));
-  const dtype = xs[0]!.dtype;
-  const eq = ctx.string('equation').replace(/\s+/g, '');
+/**
+ * How an Einsum equation iterates: every label (result labels first, then the summed ones), its
+ * size, and per operand the stride each label moves it by. Shared by the interpreter and the
+ * backends' Einsum kernels (which loop the same way, one result element per thread).
+ */
+export interface EinsumPlan {
+  readonly outShape: number[];
+  /** Sizes of all labels: result labels, then summed labels. */
+  readonly dims: number[];
+  /** strides[i][d]: how far operand i moves when label d advances (0 where it lacks the label). */
+  readonly strides: number[][];
+}
+
+export function planEinsum(equation: string, shapes: readonly (readonly number[])[], fail: (m: string) => never): EinsumPlan {
+  const eq = equation.replace(/\s+/g, '');
   const [lhs, rhs] = eq.includes('->') ? eq.split('->') as [string, string] : [eq, undefined];
   const terms = lhs.split(',');
-  if (terms.length !== xs.length) ctx.fail(`the equation has ${terms.length} operands, the node ${xs.length}`);
+  if (terms.length !== shapes.length) fail(`the equation has ${terms.length} operands, the node ${shapes.length}`);
   let ellipsisRank = 0;
   terms.forEach((t, i) => {
-    if (t.includes('...')) ellipsisRank = Math.max(ellipsisRank, xs[i]!.shape.length - t.replace('...', '').length);
+    if (t.includes('...')) ellipsisRank = Math.max(ellipsisRank, shapes[i]!.length - t.replace('...', '').length);
   });
-  const labels = terms.map((t, i) => expandTerm(t, xs[i]!.shape.length, ellipsisRank, 'operand', ctx.fail));
+  const labels = terms.map((t, i) => expandTerm(t, shapes[i]!.length, ellipsisRank, 'operand', fail));
   // Label sizes; a 1 broadcasts against any size (only ellipsis dims may differ like that).
   const size = new Map<string, number>();
   labels.forEach((ls, i) =>
     ls.forEach((l, d) => {
-      const n = xs[i]!.shape[d]!;
+      const n = shapes[i]![d]!;
       const had = size.get(l);
       if (had === undefined || had === 1) size.set(l, n);
-      else if (n !== 1 && n !== had) ctx.fail(`label '${l}' is ${had} in one place and ${n} in another`);
+      else if (n !== 1 && n !== had) fail(`label '${l}' is ${had} in one place and ${n} in another`);
     }),
   );
   let out: string[];
   if (rhs !== undefined) {
-    out = expandTerm(rhs, rhs.replace('...', '').length + (rhs.includes('...') ? ellipsisRank : 0), ellipsisRank, 'result', ctx.fail);
+    out = expandTerm(rhs, rhs.replace('...', '').length + (rhs.includes('...') ? ellipsisRank : 0), ellipsisRank, 'result', fail);
   } else {
     const count = new Map<string, number>();
     for (const ls of labels) for (const l of ls) if (!/\d/.test(l)) count.set(l, (count.get(l) ?? 0) + 1);
     out = [...ellipsisLabels(ellipsisRank, ellipsisRank), ...[...count].filter(([, c]) => c === 1).map(([l]) => l).sort()];
   }
-  for (const l of out) if (!size.has(l)) ctx.fail(`result label '${l}' is not in any operand`);
+  for (const l of out) if (!size.has(l)) fail(`result label '${l}' is not in any operand`);
   const summed = [...size.keys()].filter((l) => !out.includes(l));
   const all = [...out, ...summed];
-  const dims = all.map((l) => size.get(l)!);
-  // Per operand, the stride each label moves it by (repeated labels add: a diagonal).
-  const strides = xs.map((x, i) => {
-    const s = stridesOf(x.shape);
-    return all.map((l) => labels[i]!.reduce((acc, li, d) => (li === l && x.shape[d] !== 1 ? acc + s[d]! : acc), 0));
+  const strides = shapes.map((shape, i) => {
+    const s = stridesOf(shape);
+    return all.map((l) => labels[i]!.reduce((acc, li, d) => (li === l && shape[d] !== 1 ? acc + s[d]! : acc), 0));
   });
-  const outShape = out.map((l) => size.get(l)!);
+  return { outShape: out.map((l) => size.get(l)!), dims: all.map((l) => size.get(l)!), strides };
+}
+
+defineOnnxEvals(['Einsum'], (ctx) => {
+  const xs: Tensor[] = [];
+  for (let i = 0; i < ctx.numInputs; i++) xs.push(ctx.tensor(i));
+  const dtype = xs[0]!.dtype;
+  const { outShape, dims, strides } = planEinsum(ctx.string('equation'), xs.map((x) => x.shape), ctx.fail);
+  const all = dims;
   const nOut = numElements(outShape);
-  const nSum = numElements(summed.map((l) => size.get(l)!));
+  const nSum = numElements(dims.slice(outShape.length));
   const big = isBigDType(dtype);
   const float = isFloat(dtype);
   const res = (float ? new Float64Array(nOut) : allocData(dtype, nOut)) as AnyArray;
