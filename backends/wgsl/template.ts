@@ -2,7 +2,7 @@
 // body under `main`, plus the flat-index / dispatch convention every 1-D kernel shares (a grid
 // folded into 2-D when it exceeds the per-dimension workgroup limit).
 import type { Kernel, KernelBinding, KernelUniform } from './kernel.ts';
-import type { DeviceCaps } from './lowering.ts';
+import type { DeviceCaps, LowerContext } from './lowering.ts';
 import { uniformStruct } from './uniforms.ts';
 
 /** A binding and the WGSL variable name the body uses for it. */
@@ -93,3 +93,35 @@ export function hashText(text: string): string {
   }
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
+
+/**
+ * One thread per element of `n` (`flat` in scope in `body`, which returns early past `n`): the
+ * plain elementwise kernel shape several op families share. `n` is baked into the text.
+ */
+export function perElementKernel(
+  ctx: LowerContext,
+  what: string,
+  key: string,
+  n: number,
+  vars: BoundVar[],
+  body: readonly string[],
+  opts: { uniforms?: KernelUniform[]; helpers?: string[]; workgroupSize?: number } = {},
+): Kernel[] {
+  if (n === 0) return [];
+  const wg = opts.workgroupSize ?? 64;
+  return [
+    buildKernel({
+      name: ctx.kernelName(what),
+      node: ctx.node.name,
+      op: ctx.node.op,
+      key: `${what}/${key}`,
+      vars,
+      uniforms: opts.uniforms ?? [],
+      workgroupSize: wg,
+      helpers: opts.helpers ?? [],
+      body: [`  let flat = ${threadIndex(wg)};`, `  if (flat >= ${n >>> 0}u) { return; }`, ...body.map((l) => `  ${l}`)].join('\n'),
+      dispatch: elementDispatch(n, wg, ctx.caps),
+    }),
+  ];
+}
+

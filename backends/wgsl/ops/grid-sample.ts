@@ -8,28 +8,13 @@ import type { Kernel, KernelUniform } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
 import type { BoundVar } from '../template.ts';
-import { buildKernel, elementDispatch, threadIndex } from '../template.ts';
+import { perElementKernel } from '../template.ts';
 import { uniformAt } from '../uniforms.ts';
 import { readVar, writeVar } from './common.ts';
 
-const WG = 64;
 
 function perElement(ctx: LowerContext, what: string, key: string, n: number, vars: BoundVar[], uniforms: KernelUniform[], helpers: string[], body: string[]): Kernel[] {
-  if (n === 0) return [];
-  return [
-    buildKernel({
-      name: ctx.kernelName(what),
-      node: ctx.node.name,
-      op: ctx.node.op,
-      key: `${what}/${key}`,
-      vars,
-      uniforms: [{ name: 'n', type: 'u32', value: n }, ...uniforms],
-      workgroupSize: WG,
-      helpers,
-      body: [`  let flat = ${threadIndex(WG)};`, '  if (flat >= u.n) { return; }', ...body.map((l) => `  ${l}`)].join('\n'),
-      dispatch: elementDispatch(n, WG, ctx.caps),
-    }),
-  ];
+  return perElementKernel(ctx, what, key, n, vars, body, { uniforms, helpers });
 }
 
 /** A stored element as f32 (for reading), and an f32 value as the stored element. */

@@ -6,30 +6,15 @@ import type { Kernel } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
 import type { BoundVar } from '../template.ts';
-import { buildKernel, elementDispatch, threadIndex } from '../template.ts';
+import { perElementKernel } from '../template.ts';
 import { readVar, writeVar } from './common.ts';
 import { ctypeOf } from './ew-table.ts';
 import { f, u } from './kernel-util.ts';
 
-const WG = 64;
 
 /** One thread per element of `n` (`flat` in scope in `body`). */
 function perElement(ctx: LowerContext, what: string, key: string, n: number, vars: BoundVar[], body: string[], helpers: string[] = []): Kernel[] {
-  if (n === 0) return [];
-  return [
-    buildKernel({
-      name: ctx.kernelName(what),
-      node: ctx.node.name,
-      op: ctx.node.op,
-      key: `${what}/${key}`,
-      vars,
-      uniforms: [],
-      workgroupSize: WG,
-      helpers,
-      body: [`  let flat = ${threadIndex(WG)};`, `  if (flat >= ${u(n)}) { return; }`, ...body.map((l) => `  ${l}`)].join('\n'),
-      dispatch: elementDispatch(n, WG, ctx.caps),
-    }),
-  ];
+  return perElementKernel(ctx, what, key, n, vars, body, { helpers });
 }
 
 /** A stored element read as f32 (f16 storage widened). */
