@@ -169,6 +169,23 @@ export async function runOp(c: OpCase): Promise<Tensor[] | undefined> {
   return res;
 }
 
+/**
+ * Validate the case's kernels on the null backend, run them on the adapter (where there is one)
+ * and compare every result's shape and values with the reference interpreter.
+ */
+export async function checkOp(name: string, c: OpCase, rtol = 1e-4, atol = 1e-5): Promise<void> {
+  await validate(kernelsOf(c));
+  const got = await runOp(c);
+  if (!got) return; // no adapter: validation only
+  const want = reference(c);
+  if (got.length !== want.length) throw new Error(`${name}: ${got.length} results, want ${want.length}`);
+  want.forEach((w, i) => {
+    if (got[i]!.shape.join() !== w.shape.join()) throw new Error(`${name}: result ${i} has shape [${got[i]!.shape}], want [${w.shape}]`);
+    const m = mismatch(got[i]!, w, rtol, atol);
+    if (m) throw new Error(`${name}: result ${i}: ${m}`);
+  });
+}
+
 /** Worst |got − want| − (atol + rtol·|want|) over elements (≤ 0: within tolerance); NaNs must match. */
 export function mismatch(got: Tensor, want: Tensor, rtol = 1e-4, atol = 1e-5): string | undefined {
   const a = toF64(got);

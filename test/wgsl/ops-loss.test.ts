@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CONFORMANCE_ROOT, runCaseOn } from '../../compiler/conformance.ts';
 import type { OpCase } from './ops-harness.ts';
-import { kernelsOf, mismatch, opCase, reference, rng, runOp, validate } from './ops-harness.ts';
+import { kernelsOf, mismatch, opCase, reference, rng, runOp, validate, checkOp } from './ops-harness.ts';
 import { gpuTest } from './helpers.ts';
 
 const NODE = path.join(CONFORMANCE_ROOT, 'node');
@@ -27,15 +27,7 @@ gpuTest(test, 'NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss conformance
 
 const r = rng(23);
 
-async function check(name: string, c: OpCase, rtol = 1e-4, atol = 1e-5) {
-  await validate(kernelsOf(c));
-  const got = await runOp(c);
-  if (!got) return;
-  reference(c).forEach((w, i) => {
-    const m = mismatch(got[i]!, w, rtol, atol);
-    assert.not.ok(m, `${name} result ${i}: ${m}`);
-  });
-}
+const check = checkOp;
 
 test('hand-made losses agree with the interpreter', async () => {
   for (const reduction of ['none', 'sum', 'mean']) {

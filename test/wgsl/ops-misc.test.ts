@@ -10,23 +10,12 @@ import { makeTensor } from '../../ir/interp/tensor.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
 import { runCaseOn } from '../../compiler/conformance.ts';
 import { adapterDevice } from './kernel-harness.ts';
-import { kernelsOf, mismatch, opCase, reference, rng, runOp, validate } from './ops-harness.ts';
+import { kernelsOf, mismatch, opCase, reference, rng, runOp, validate, checkOp } from './ops-harness.ts';
 import type { OpCase } from './ops-harness.ts';
 
 const r = rng(5);
 
-async function check(name: string, c: OpCase, rtol = 1e-4, atol = 1e-5) {
-  await validate(kernelsOf(c));
-  const got = await runOp(c);
-  if (!got) return; // no adapter: validation only
-  const want = reference(c);
-  assert.is(got.length, want.length, `${name}: result count`);
-  want.forEach((w, i) => {
-    assert.equal(got[i]!.shape, w.shape, `${name}: shape of result ${i}`);
-    const m = mismatch(got[i]!, w, rtol, atol);
-    assert.not.ok(m, `${name}: result ${i}: ${m}`);
-  });
-}
+const check = checkOp;
 
 const i64 = (shape: number[], v: number[]) => makeTensor('i64', shape, BigInt64Array.from(v.map(BigInt)));
 const i32s = (v: number) => makeTensor('i32', [], Int32Array.of(v));

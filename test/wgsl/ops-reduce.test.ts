@@ -6,20 +6,12 @@ import { makeTensor } from '../../ir/interp/tensor.ts';
 import type { OpCase } from './ops-harness.ts';
 import { openGpu, openValidationGpu } from '../../backends/wgsl/gpu.ts';
 import { runWgsl, validateKernels } from '../../backends/wgsl/runtime.ts';
-import { kernelsOf, mismatch, opCase, reference, rng, runOp, validate } from './ops-harness.ts';
+import { kernelsOf, mismatch, opCase, reference, rng, runOp, validate, checkOp } from './ops-harness.ts';
 
 const r = rng(11);
 const i64 = (v: number[]) => makeTensor('i64', [v.length], BigInt64Array.from(v.map(BigInt)));
 
-async function check(name: string, c: OpCase, rtol = 1e-4, atol = 1e-5) {
-  await validate(kernelsOf(c));
-  const got = await runOp(c);
-  if (!got) return;
-  reference(c).forEach((w, i) => {
-    const m = mismatch(got[i]!, w, rtol, atol);
-    assert.not.ok(m, `${name}: ${m}`);
-  });
-}
+const check = checkOp;
 
 const OPS = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSum', 'ReduceLogSumExp'];
 

@@ -21,6 +21,7 @@ import './rnn.ts';
 import './topk.ts';
 import './misc.ts';
 import './signal.ts';
+import './scan.ts';
 
 // After every family file: the plain Add kernel stands in only where no family lowers Add.
 registerPlainAdd();
