@@ -1,9 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LatheError } from '../../ir/errors.ts';
 import type { Model } from '../../ir/graph.ts';
 import type { CaseResult } from '../conformance.ts';
 import type { Target } from '../conformance.ts';
-import { findCases, runCaseOn } from '../conformance.ts';
+import { caseName, findCases, runCaseOn } from '../conformance.ts';
 import type { Command } from './command.ts';
 import { runPipeline } from '../../passes/manager.ts';
 import { printPipeline } from '../../passes/pipeline.ts';
@@ -35,6 +39,8 @@ options:
   -v            also print passing cases
   --target T    interp (the reference interpreter, default), wgsl or cuda-cpu
   --order O     cuda-cpu: forward (default), reverse or random thread order
+  -j, --jobs N  run the cases in N processes at once (cuda-cpu builds each case with g++)
+  --shard K/N   run only every N-th case, starting at K (what --jobs gives each process)
 ${PIPELINE_HELP}
   -h, --help    this help`,
   options: {
@@ -42,12 +48,22 @@ ${PIPELINE_HELP}
     v: { type: 'boolean', short: 'v' },
     target: { type: 'string' },
     order: { type: 'string' },
+    jobs: { type: 'string', short: 'j' },
+    shard: { type: 'string' },
     ...PIPELINE_OPTIONS,
   },
   async run(args) {
     if (args.positionals.length === 0) throw new LatheError('UsageError', `lathe conformance needs at least one folder\n\n${this.help}`);
-    const cases = findCases(args.positionals);
+    let cases = findCases(args.positionals);
     if (cases.length === 0) throw new LatheError('UsageError', `no case folders (with model.onnx) under ${args.positionals.join(', ')}`);
+    const jobs = Number(args.values.jobs ?? 1);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new LatheError('UsageError', `--jobs takes a whole number ≥ 1, not '${args.values.jobs}'`);
+    if (jobs > 1) return runInProcesses(cases, jobs, args.values.json as string | undefined, args.values.v === true);
+    if (args.values.shard !== undefined) {
+      const m = /^(\d+)\/(\d+)$/.exec(String(args.values.shard));
+      if (!m || Number(m[1]) >= Number(m[2])) throw new LatheError('UsageError', `--shard takes K/N with K < N, not '${args.values.shard}'`);
+      cases = cases.filter((_, i) => i % Number(m[2]) === Number(m[1]));
+    }
     const target = targetFromArgs(args.values.target);
     const pipeline = await pipelineFromArgs(args);
     const runOptions = runOptionsFromArgs(args);
@@ -70,7 +86,45 @@ ${PIPELINE_HELP}
   },
 };
 
-/** --target: interp (default) or wgsl. */
+/**
+ * --jobs N: the same command in N child processes, each with --shard i/N and a JSON file; their
+ * results merged back into case order and printed as one run would.
+ */
+async function runInProcesses(cases: readonly string[], jobs: number, json: string | undefined, verbose: boolean): Promise<number> {
+  const argv = process.argv.slice(2);
+  const drop = new Set(['-j', '--jobs', '--json']);
+  const base: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (drop.has(a)) i++;
+    else if (!/^(--jobs|--json)=/.test(a)) base.push(a);
+  }
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'lathe-conformance-'));
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/lathe.js');
+  const codes = await Promise.all(
+    Array.from({ length: jobs }, (_, k) =>
+      new Promise<number>((resolve) => {
+        const child = spawn(process.execPath, [bin, ...base, '--shard', `${k}/${jobs}`, '--json', path.join(tmp, `${k}.json`)], { stdio: ['ignore', 'ignore', 'inherit'] });
+        child.on('close', (code) => resolve(code ?? 1));
+      }),
+    ),
+  );
+  const byName = new Map<string, Omit<CaseResult, 'dir'>>();
+  codes.forEach((code, k) => {
+    const file = path.join(tmp, `${k}.json`);
+    if (!existsSync(file)) throw new LatheError('BackendError', `conformance process ${k + 1} of ${jobs} exited with ${code} and wrote no results`);
+    for (const r of JSON.parse(readFileSync(file, 'utf8')) as Omit<CaseResult, 'dir'>[]) byName.set(r.name, r);
+  });
+  rmSync(tmp, { recursive: true, force: true });
+  const results = cases.map((dir) => byName.get(caseName(dir))!).filter(Boolean);
+  for (const r of results) if (r.status !== 'pass' || verbose) console.log(`${r.status.toUpperCase().padEnd(4)}  ${r.name}${r.reason ? `  ${r.reason}` : ''}`);
+  if (json) writeFileSync(json, `${JSON.stringify(results, null, 1)}\n`);
+  const count = (s: CaseResult['status']) => results.filter((r) => r.status === s).length;
+  console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped`);
+  return count('fail') > 0 ? 1 : 0;
+}
+
+/** --target: interp (default), wgsl or cuda-cpu. */
 export function targetFromArgs(v: unknown): Target {
   if (v === undefined) return 'interp';
   if (v === 'interp' || v === 'wgsl' || v === 'cuda-cpu') return v;
