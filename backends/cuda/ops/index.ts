@@ -1,3 +1,6 @@
 // Registers every CUDA lowering: one import per op family file (each calls defineCuda /
 // defineOnnxCuda at load). Add a line per new family file.
 import './basic.ts';
+import './movement.ts';
+import './scatter.ts';
+import './extra.ts';
