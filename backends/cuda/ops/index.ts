@@ -4,3 +4,7 @@ import './basic.ts';
 import './movement.ts';
 import './scatter.ts';
 import './extra.ts';
+import './reduce.ts';
+import './rows-softmax.ts';
+import './norm.ts';
+import './reduce-cumsum.ts';
