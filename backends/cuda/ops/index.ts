@@ -8,3 +8,4 @@ import './reduce.ts';
 import './rows-softmax.ts';
 import './norm.ts';
 import './reduce-cumsum.ts';
+import './elementwise.ts';
