@@ -9,3 +9,7 @@ import './rows-softmax.ts';
 import './norm.ts';
 import './reduce-cumsum.ts';
 import './elementwise.ts';
+import './matmul.ts';
+import './conv.ts';
+import './attention.ts';
+import './pool.ts';
