@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { DType } from '../../ir/dtype.ts';
 import { LatheError } from '../../ir/errors.ts';
 import type { Model } from '../../ir/graph.ts';
-import { decodeTable, encodeBits, narrowFormat } from '../../ir/interp/float.ts';
+import { decodeTable, encodeBits, narrowFormat, roundToFormat } from '../../ir/interp/float.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
 import { fromConst, makeTensor } from '../../ir/interp/tensor.ts';
 import { writeSafetensorsFile } from '../safetensors.ts';
@@ -130,7 +130,8 @@ export function toBytes(t: Tensor, want: CudaManifestTensor): Uint8Array {
   const f = narrowFormat(t.dtype as DType);
   if (f && (t.dtype === 'f16' || t.dtype === 'bf16')) {
     const bits = new Uint16Array(d.length);
-    for (let i = 0; i < d.length; i++) bits[i] = encodeBits(Number(d[i]), f);
+    // encodeBits takes representable values: round first (an f16 tensor built by hand may hold any f32).
+    for (let i = 0; i < d.length; i++) bits[i] = encodeBits(roundToFormat(Number(d[i]), f), f);
     return new Uint8Array(bits.buffer);
   }
   const view = d as unknown as ArrayBufferView;

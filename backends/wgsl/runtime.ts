@@ -6,7 +6,7 @@
 // error with its line, a validation error, a dispatch over the device's limits, a lost device.
 import type { DType } from '../../ir/dtype.ts';
 import { LatheError } from '../../ir/errors.ts';
-import { encodeBits, narrowFormat } from '../../ir/interp/float.ts';
+import { encodeBits, narrowFormat, roundToFormat } from '../../ir/interp/float.ts';
 import type { Model } from '../../ir/graph.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
 import { fromConst, makeTensor, roundTo } from '../../ir/interp/tensor.ts';
@@ -289,7 +289,7 @@ export function toStorage(v: Tensor, t: ProgramTensor, what: string): Uint8Array
     case 'f16': {
       const a = new Uint16Array(out, 0, n);
       const f = narrowFormat('f16')!;
-      for (let i = 0; i < n; i++) a[i] = encodeBits(Number(d[i]), f);
+      for (let i = 0; i < n; i++) a[i] = encodeBits(roundToFormat(Number(d[i]), f), f); // encodeBits takes representable values
       break;
     }
     case 'i32': {
