@@ -1,7 +1,8 @@
 // Test helpers for the CUDA lowerings: op cases (test/wgsl/ops-harness.ts's opCase) are merged
 // into one model, so one g++ build of the generated CUDA checks many cases, then run on the CPU
 // harness in forward and reverse thread order (a missing barrier shows in one of them) and
-// compared with the reference interpreter.
+// compared with the reference interpreter. The merged model takes the highest opset of its
+// cases, so a case that depends on an old opset's attribute form needs a checkCuda of its own.
 import * as assert from 'uvu/assert';
 import type { Graph, Model, Node } from '../../ir/graph.ts';
 import { runModel } from '../../ir/interp/run.ts';
@@ -42,6 +43,8 @@ export interface CheckOptions {
   atol?: number;
   /** Thread orders to run in (default forward and reverse). */
   orders?: readonly ('forward' | 'reverse' | 'random')[];
+  /** An AddressSanitizer + UndefinedBehaviorSanitizer build. */
+  sanitize?: boolean;
 }
 
 /**
@@ -58,7 +61,7 @@ export function checkCuda(name: string, cases: readonly OpCase[], options: Check
   const owner: number[] = [];
   cases.forEach((c, i) => c.model.graph.outputs.forEach(() => owner.push(i)));
   for (const order of options.orders ?? ['forward', 'reverse']) {
-    const got: Tensor[] = runCudaCpu(merged.model, merged.inputs, { order });
+    const got: Tensor[] = runCudaCpu(merged.model, merged.inputs, { order, sanitize: options.sanitize });
     assert.is(got.length, want.length, `${name}: result count`);
     want.forEach((w, i) => {
       assert.equal(got[i]!.shape, w.shape, `${name} case ${owner[i]} (${cases[owner[i]!]!.model.graph.nodes[0]?.op}): shape of result ${i}`);
