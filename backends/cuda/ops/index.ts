@@ -13,3 +13,7 @@ import './matmul.ts';
 import './conv.ts';
 import './attention.ts';
 import './pool.ts';
+import './quant.ts';
+import './loss.ts';
+import './einsum.ts';
+import './extra2.ts';
