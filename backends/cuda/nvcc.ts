@@ -53,7 +53,8 @@ export function kernelResources(kernels: string, archs: readonly number[] = [80,
     if (existsSync(report)) text = readFileSync(report, 'utf8');
     else {
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, 'kernels.cu'), kernels);
+      writeFileSync(path.join(dir, 'kernels.cuh'), kernels);
+      writeFileSync(path.join(dir, 'kernels.cu'), '#include "kernels.cuh"\n');
       const r = spawnSync(nvcc, [...FLAGS, `-arch=sm_${arch}`, '-I', cudaCpuDir, '-o', path.join(dir, 'kernels.cubin'), path.join(dir, 'kernels.cu')], { encoding: 'utf8' });
       text = `${r.stdout}${r.stderr}`;
       if (r.error || r.status !== 0) {

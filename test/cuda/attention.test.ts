@@ -55,10 +55,20 @@ test('Attention f64 / f16 / bf16', () => {
 
 test('attentionKernelForBench: grid over query blocks, heads, batch', () => {
   const k = attentionKernelForBench(2, 16, 1024, 64, 'f16');
-  assert.equal(k.grid, [16, 16, 2]); // tensor-core body: 64 query rows a block
-  assert.equal(k.block, [128, 1, 1]);
-  assert.match(k.code, /wmma::mma_sync/);
+  assert.equal(k.grid, [8, 16, 2]); // FlashAttention-2 body: 8 warps × 16 query rows a block
+  assert.equal(k.block, [256, 1, 1]);
+  assert.match(k.code, /lathe_mma_f16\(/);
+  assert.match(k.code, /lathe_ldsm_x4_t\(/);
+  assert.ok(k.helpers.some((h) => h.includes('mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32')));
+  // The PTX path is only compiled for sm_80+; the CUDA-core body is the #else (CPU harness, older GPUs).
+  assert.match(k.code, /#if defined\(__CUDA_ARCH__\) && __CUDA_ARCH__ >= 800[\s\S]*#else[\s\S]*#endif/);
   assert.equal(k.bindings.map((b) => b.param), ['qm', 'km', 'vm', 'y']);
+  // Head dim 128: 4 warps (64 rows) so the Q staging and two K/V stages fit 48 KiB.
+  const w = attentionKernelForBench(1, 2, 256, 128, 'bf16', true);
+  assert.equal(w.block, [128, 1, 1]);
+  assert.match(w.code, /lathe_mma_bf16\(/);
+  // Head dims past 128: too many accumulators for registers, the CUDA-core body.
+  assert.not.match(attentionKernelForBench(1, 1, 64, 256, 'f16').code, /lathe_mma_f16\(/);
 });
 
 test.run();

@@ -8,7 +8,11 @@ import type { Graph, Model, Node } from '../../ir/graph.ts';
 import { runModel } from '../../ir/interp/run.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
 import { isTensor } from '../../ir/interp/tensor.ts';
+import { emitCuda } from '../../backends/cuda/emit.ts';
+import { lowerCudaModel } from '../../backends/cuda/lower.ts';
+import { findNvcc, kernelResources } from '../../backends/cuda/nvcc.ts';
 import { runCudaCpu } from '../../backends/cuda/run-cpu.ts';
+import { specialize, valueInputs } from '../../backends/wgsl/specialize.ts';
 import type { OpCase } from '../wgsl/ops-harness.ts';
 import { mismatch } from '../wgsl/ops-harness.ts';
 
@@ -38,6 +42,19 @@ export function mergeCases(cases: readonly OpCase[]): OpCase {
   return { model, inputs: cases.flatMap((c) => c.inputs) };
 }
 
+/**
+ * Every kernel of `kernels` (a kernels.cuh) builds with nvcc for sm_80 and sm_90 with warnings as
+ * errors (a spill is a warning), and ptxas reports no spills and no stack frame (the kernels
+ * declare no local arrays). Nothing to check where nvcc is not installed.
+ */
+export function assertNoSpills(label: string, kernels: string): void {
+  if (!findNvcc()) return;
+  for (const r of kernelResources(kernels, [80, 90])) {
+    assert.is(r.spillStoreBytes + r.spillLoadBytes, 0, `${label}: ${r.entry} spills at sm_${r.arch}`);
+    assert.is(r.stackBytes, 0, `${label}: ${r.entry} uses ${r.stackBytes} bytes of local memory at sm_${r.arch}`);
+  }
+}
+
 export interface CheckOptions {
   rtol?: number;
   atol?: number;
@@ -53,6 +70,10 @@ export interface CheckOptions {
  */
 export function checkCuda(name: string, cases: readonly OpCase[], options: CheckOptions = {}): void {
   const merged = mergeCases(cases);
+  // The same program through nvcc: every kernel compiles for sm_80 and sm_90 without spills.
+  const values = valueInputs(merged.model, merged.inputs);
+  const spec = specialize(merged.model, { inputShapes: merged.inputs.map((t) => t.shape), inputValues: values });
+  assertNoSpills(name, emitCuda(lowerCudaModel(spec), { model: name }).sources['kernels.cuh']);
   const want = runModel(merged.model, merged.inputs).map((v) => {
     if (!isTensor(v)) throw new Error('expected a tensor');
     return v;

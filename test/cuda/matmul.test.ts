@@ -81,11 +81,15 @@ test('gemmKernelForBench: a tensor-core kernel for f16, CUDA-core for f32', () =
   assert.equal(k.grid, [32, 32, 1]);
   assert.equal(k.block, [256, 1, 1]);
   assert.equal(k.bindings.map((b) => b.param), ['a', 'b', 'y']);
-  assert.match(k.code, /wmma::mma_sync/);
-  assert.match(k.code, /__CUDA_ARCH__ >= 800/);
+  // mma.sync + ldmatrix, three cp.async stages (48 KiB of static shared memory), only on sm_80+.
+  assert.match(k.code, /lathe_mma_f16\(/);
+  assert.match(k.code, /lathe_ldsm_x4_t\(/);
+  assert.match(k.code, /smem_raw\[49152\]/);
+  assert.ok(k.helpers.some((h) => h.includes('mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32')));
+  assert.match(k.code, /#if defined\(__CUDA_ARCH__\) && __CUDA_ARCH__ >= 800[\s\S]*#else[\s\S]*#endif/);
   const f = gemmKernelForBench(1000, 700, 300, 'f32');
   assert.equal(f.grid, [6, 8, 1]);
-  assert.not.match(f.code, /wmma/);
+  assert.not.match(f.code, /lathe_mma/);
 });
 
 test.run();

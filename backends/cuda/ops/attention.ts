@@ -1,6 +1,8 @@
 // lathe.Attention as one flash-style kernel (docs/attention.md has the op's meaning): no
-// seq_q × seq_k buffer exists. A block takes BQ query rows of one (batch, head), one thread per
-// row, the row's q·scale held in registers (each row is read by one thread only, so shared memory
+// seq_q × seq_k buffer exists. f16/bf16 with head dims that are multiples of 16 up to 128 take the
+// FlashAttention-2 body on tensor cores (sm_80+, described at faBody). Everything else, and those
+// too on the CPU harness and pre-sm_80 targets, takes the CUDA-core body: a block takes BQ query
+// rows of one (batch, head), one thread per row, the row's q·scale held in registers (each row is read by one thread only, so shared memory
 // would add a copy and nothing else). K and V are streamed through shared memory in tiles of BKV
 // rows loaded by the whole block (coalesced; every thread then reads the same K/V element at the
 // same time, a broadcast). Each thread scores its row against the tile, takes the tile's maximum
@@ -15,7 +17,7 @@ import { cudaKernel } from '../kernel.ts';
 import type { StaticTensor } from '../lowering.ts';
 import { defineCuda } from '../lowering.ts';
 import { broadcastStrides } from '../../wgsl/index-helper.ts';
-import { accOf, elemOf, lit, loadAs, MAX_GRID_YZ, madd, storeAs, UNROLL_HELPER, WMMA_HELPERS } from './gemm-tile.ts';
+import { accOf, elemOf, lit, loadAs, MAX_GRID_YZ, madd, storeAs, UNROLL_HELPER, MMA_HELPERS } from './gemm-tile.ts';
 
 export interface AttentionProblem {
   readonly name: string;
@@ -46,19 +48,25 @@ export function attentionKernel(p: AttentionProblem): CudaKernel {
     ...(p.mask ? [{ value: p.mask.name, access: 'read' as const, elem: p.maskElem!, param: 'mk' }] : []),
     { value: p.y.name, access: 'read_write', elem: p.elem, param: 'y' },
   ];
-  const tc = tensorCoreBody(p);
-  if (tc) {
-    // Tensor cores on sm_80+; the CUDA-core body over the same grid (64 rows, 128 threads) elsewhere.
+  const fa = faConfig(p);
+  if (fa) {
+    // Path selection (docs/cuda.md): the FlashAttention-2 body (inline PTX: ldmatrix, mma.sync,
+    // cp.async) is compiled only for sm_80 and newer. Everywhere else (an older target, and the
+    // CPU harness, where __CUDA_ARCH__ is never defined) the #else branch compiles: the CUDA-core
+    // body over the same grid and block (16·warps rows a block, one thread per row, the other
+    // threads idle), which is what the CPU tests check numerically.
+    const T = fa.warps * 32, BQ = fa.warps * 16;
     const body = `#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-${tc}
+${faBody(p, fa)}
 #else
-${coreBody(p, TC_ROWS, TC_THREADS)}
+${coreBody(p, BQ, T)}
 #endif`;
     return cudaKernel({
-      name: p.name, node: p.node, op: 'Attention', bindings, helpers: [...WMMA_HELPERS], body,
-      grid: [Math.ceil(Sq / TC_ROWS), H, B], block: TC_THREADS,
+      name: p.name, node: p.node, op: 'Attention', bindings, helpers: MMA_HELPERS, body,
+      grid: [Math.ceil(Sq / BQ), H, B], block: T,
     });
   }
+  // Other dtypes, head dims over 128 (too many accumulators for registers) or not multiples of 16.
   // One thread per query row: up to 128 rows a block, no more than the sequence needs.
   const BQ = Math.min(128, Math.max(32, ceilPow2(Sq)));
   return cudaKernel({
@@ -137,6 +145,9 @@ function coreBody(p: AttentionProblem, BQ: number, threads: number): string {
     // Rows past seq_q still load tiles and meet the barriers; they only skip the arithmetic.
     if (!live) continue;
     ${acc} tmax = m_run;
+    // Unrolled (BKV ≤ 32, a constant), so sc[] and ok[] are indexed by constants and stay in
+    // registers instead of a stack frame.
+    LATHE_LINALG_UNROLL
     for (unsigned jj = 0; jj < ${BKV}u; jj++) {
       ok[jj] = false;
       const unsigned kj = kv0 + jj;
@@ -157,6 +168,7 @@ function coreBody(p: AttentionProblem, BQ: number, threads: number): string {
     l *= corr;
     LATHE_LINALG_UNROLL
     for (int c = 0; c < ${Dv}; c++) accv[c] *= corr;
+    LATHE_LINALG_UNROLL
     for (unsigned jj = 0; jj < ${BKV}u; jj++) {
       if (!ok[jj]) continue;
       const ${acc} pj = ${exp}(sc[jj] - m_run);
@@ -172,161 +184,238 @@ function coreBody(p: AttentionProblem, BQ: number, threads: number): string {
   return body;
 }
 
-// ---- the tensor-core body (f16/bf16, head dims multiples of 16, sm_80+) ----
+// ---- the FlashAttention-2 body (f16/bf16, head dims multiples of 16 up to 128, sm_80+) ----
 //
-// A block of 4 warps takes 64 query rows, 16 per warp, and walks K/V in tiles of 32 keys staged in
-// shared memory. Per tile each warp computes its 16×32 scores S = Q·Kᵀ with wmma (Q's fragments
-// stay in registers for the whole loop), writes them to its own f32 scratch, and then each row is
-// handled by two lanes (16 columns each, partners combined with one shuffle): scale, mask/causal,
-// the online-softmax update of the row's running max m and sum l, the probabilities written as
-// f16/bf16 P, and the row of the f32 output accumulator O (in shared memory, since a wmma
-// fragment's element-to-row mapping is opaque) rescaled. Then O += P·V with wmma. Masked scores
-// are excluded from m and contribute 0, as in the CUDA-core body, so fully masked rows give 0.
-const TC_ROWS = 64;
-const TC_THREADS = 128;
-const TC_KEYS = 32;
+// A block of W warps takes 16·W query rows (W = 8: 128 rows when shared memory allows, else 4),
+// each warp 16 rows, and walks K/V in tiles of BKV keys (64, or 32 for wide heads) copied by
+// cp.async into two shared-memory stages (tile t+1 is in flight while tile t is multiplied). Rows
+// are padded by 8 elements (16 bytes), so the 8 row addresses of every ldmatrix phase fall in 8
+// different 16-byte bank groups. Everything a row needs stays in registers, in the fragment
+// layouts of the PTX ISA's mma.m16n8k16 (lane = 4·g + c: a thread holds rows g and g + 8 of the
+// warp's 16, and in an 8-column n-tile the columns 2c and 2c + 1):
+//   Q   once per block: cp.async into the second stage's space, then ldmatrix.x4 into A fragments
+//       qf[kk] (rows 0–7 / 8–15 × cols 0–7 / 8–15 of the kk-th 16-wide slice of D).
+//   S   = Q·Kᵀ: K rows in shared memory are Kᵀ's columns, so a non-transposed ldmatrix.x4 over 16
+//       keys × 16 dims gives the B fragments of two 8-key n-tiles; s[j][0..1] is row g, keys
+//       kv0 + 8j + 2c, +1; s[j][2..3] row g + 8.
+//   softmax in base 2 (scores times scale·log2 e, exp2f): the row maximum over a thread's values,
+//       then over the 4 lanes of the quad (__shfl_xor_sync 1, 2); the running max m, the
+//       rescale factor exp2(m_old − m_new) applied to the thread's partial row sum l and to its O
+//       accumulators; masked scores are −∞ (p = 0), and while a row has seen no valid score its
+//       max is used as 0, so exp2 never sees −∞ − (−∞) and a fully masked row keeps l = 0 and is
+//       written as zeros, as the reference does.
+//   P   converted to f16/bf16 pairs in registers: the C fragments of n-tiles 2kk and 2kk + 1 are
+//       exactly the A fragment of the kk-th 16-key slice, so P never touches shared memory.
+//   O  += P·V: V rows (keys) are B's k dim, so ldmatrix.x4.trans over 16 keys × 16 values gives
+//       the B fragments of two 8-wide n-tiles of Dv; o[jd][·] as s[j][·].
+// Masking is done only where a tile needs it: the last tile when seq_k is not a multiple of BKV,
+// causal tiles crossing the warp's diagonal, every tile with a mask input. Causal tiles wholly
+// above a warp's rows are skipped by that warp (the copies and barriers still run), tiles above the
+// block's last row are never loaded, and causal blocks run in reverse order (longest first).
+// The quad's partial sums are combined once at the end; each thread writes its O pairs directly.
+const FA_MAX_D = 128;
 
-function tensorCoreBody(p: AttentionProblem): string | undefined {
+interface FaConfig {
+  warps: number;
+  bkv: number;
+  total: number;
+}
+
+/** The FA2 block shape that fits the shared memory, or undefined (the path does not apply). */
+export function faConfig(p: AttentionProblem): FaConfig | undefined {
+  const D = p.q.shape[3]!;
+  const Dv = p.v.shape[3]!;
+  if (p.elem !== 'f16' && p.elem !== 'bf16') return undefined;
+  if (D === 0 || Dv === 0 || D % 16 !== 0 || Dv % 16 !== 0 || D > FA_MAX_D || Dv > FA_MAX_D) return undefined;
+  for (const warps of [8, 4]) {
+    for (const bkv of [64, 32]) {
+      const stage = bkv * (D + 8) * 2 + bkv * (Dv + 8) * 2;
+      const total = stage + Math.max(stage, 16 * warps * (D + 8) * 2);
+      // Static __shared__ arrays: never more than 48 KiB, whatever the device allows dynamically.
+      if (total <= Math.min(p.maxSharedBytes, 48 * 1024)) return { warps, bkv, total };
+    }
+  }
+  return undefined;
+}
+
+function faBody(p: AttentionProblem, cfg: FaConfig): string {
   const [B, H, Sq, D] = p.q.shape as [number, number, number, number];
   const [, Hkv, Sk] = p.k.shape as [number, number, number, number];
   const Dv = p.v.shape[3]!;
-  if ((p.elem !== 'f16' && p.elem !== 'bf16') || D % 16 !== 0 || Dv % 16 !== 0 || D === 0 || Dv === 0) return undefined;
+  const { warps, bkv: BKV, total } = cfg;
+  const T = warps * 32;
+  const BQ = warps * 16;
+  const KLD = D + 8, VLD = Dv + 8;
+  const kElems = BKV * KLD;
+  const stageElems = kElems + BKV * VLD;
   const et = p.elem === 'f16' ? '__half' : '__nv_bfloat16';
-  const fromF = p.elem === 'f16' ? '__float2half_rn' : '__float2bfloat16_rn';
-  const zero = p.elem === 'f16' ? '__ushort_as_half(0)' : '__ushort_as_bfloat16(0)';
-  const BQ = TC_ROWS, BKV = TC_KEYS;
-  const KLD = D + 8, VLD = Dv + 8, SLD = BKV + 4, PLD = BKV + 8, OLD = Dv + 4;
-  const up = (n: number) => Math.ceil(n / 128) * 128;
-  const offK = 0;
-  const offV = offK + up(BKV * KLD * 2);
-  const offS = offV + up(BKV * VLD * 2);
-  const offP = offS + up(4 * 16 * SLD * 4);
-  const offO = offP + up(4 * 16 * PLD * 2);
-  const total = offO + up(BQ * OLD * 4);
-  // Q is staged once in O's space before O is zeroed.
-  if (total > p.maxSharedBytes || BQ * KLD * 2 > BQ * OLD * 4) return undefined;
+  const sfx = p.elem === 'f16' ? 'f16' : 'bf16';
+  const pair = p.elem === 'f16' ? '__half2' : '__nv_bfloat162';
+  const pairOf = p.elem === 'f16' ? '__floats2half2_rn' : '__floats2bfloat162_rn';
   const group = H / Hkv;
   const ms = p.mask ? broadcastStrides(p.mask.shape, [B, H, Sq, Sk]) : [0, 0, 0, 0];
-  const shift = Sk - Sq;
-  const maskTest = !p.mask
+  const shift = Sk - Sq; // row i sees keys j ≤ i + shift (bottom-right causal)
+  const LOG2E = 1.4426950408889634;
+  const tiles = Math.ceil(Sk / BKV);
+  const partialLast = Sk % BKV !== 0;
+  // Per score: validity (bounds, causal, bool mask) and the additive mask, in natural units.
+  const maskStmt = !p.mask
     ? ''
     : p.maskElem === 'bool'
-      ? `valid = valid && mk[mRow + kj * ${ms[3]}u] != 0;`
-      : `if (valid) { s += ${loadAs(p.maskElem!, 'float', `mk[mRow + kj * ${ms[3]}u]`)}; valid = !(s < -3.402823466e38f); }`;
-  const tiles = Math.ceil(Sk / BKV);
-  return `  using namespace nvcuda;
-  __shared__ __align__(128) unsigned char smem_raw[${total}];
-  ${et}* Ks = reinterpret_cast<${et}*>(smem_raw + ${offK});
-  ${et}* Vs = reinterpret_cast<${et}*>(smem_raw + ${offV});
-  float* Ss = reinterpret_cast<float*>(smem_raw + ${offS});
-  ${et}* Ps = reinterpret_cast<${et}*>(smem_raw + ${offP});
-  float* Os = reinterpret_cast<float*>(smem_raw + ${offO});
+      ? `valid = valid && row < ${Sq}u && mk[b * ${ms[0]}u + h * ${ms[1]}u + row * ${ms[2]}u + kj * ${ms[3]}u] != 0;`
+      : `if (valid && row < ${Sq}u) add = ${loadAs(p.maskElem!, 'float', `mk[b * ${ms[0]}u + h * ${ms[1]}u + row * ${ms[2]}u + kj * ${ms[3]}u]`)};`;
+  // When a tile needs the per-element pass (warp-uniform, so the shuffles below stay converged).
+  const needs: string[] = [];
+  if (p.mask) needs.push('true');
+  if (partialLast) needs.push(`kv0 + ${BKV}u > ${Sk}u`);
+  if (p.causal) needs.push(`(int)kv0 + ${BKV - 1} > (int)wr0 + ${shift}`);
+  const needMask = needs.length ? needs.join(' || ') : 'false';
+  const chunk = (rows: number, cols: number, dst: string, src: string, base: string, limit: string, ld: number) =>
+    `for (unsigned c = tid; c < ${(rows * cols) / 8}u; c += ${T}u) {
+      const unsigned r = c / ${cols / 8}u, col = (c % ${cols / 8}u) * 8u;
+      const bool ok = ${limit};
+      lathe_cp_async16(${dst} + r * ${ld}u + col, ${src} + (ok ? ${base} : 0u), ok);
+    }`;
+  return `  __shared__ __align__(128) unsigned char smem_raw[${total}];
+  ${et}* const sm = reinterpret_cast<${et}*>(smem_raw);
   const unsigned tid = threadIdx.x, warp = tid / 32u, lane = tid % 32u;
+  const unsigned g = lane / 4u, tg = lane % 4u;
   const unsigned b = blockIdx.z, h = blockIdx.y, kvh = h / ${group}u;
-  const unsigned q0 = blockIdx.x * ${BQ}u;
+  const unsigned q0 = (${p.causal ? `gridDim.x - 1u - blockIdx.x` : 'blockIdx.x'}) * ${BQ}u;
   const unsigned kBase = (b * ${Hkv}u + kvh) * ${Sk * D}u;
   const unsigned vBase = (b * ${Hkv}u + kvh) * ${Sk * Dv}u;
   const unsigned rowBase = (b * ${H}u + h) * ${Sq}u;
-  // Q's 64 rows (zeros past seq_q) through shared memory into each warp's fragments.
-  ${et}* Qs = reinterpret_cast<${et}*>(Os);
-  for (unsigned e = tid; e < ${BQ * D}u; e += ${TC_THREADS}u) {
-    const unsigned r = e / ${D}u, c = e % ${D}u;
-    Qs[r * ${KLD}u + c] = q0 + r < ${Sq}u ? qm[(rowBase + q0 + r) * ${D}u + c] : ${zero};
-  }
-  __syncthreads();
-  wmma::fragment<wmma::matrix_a, 16, 16, 16, ${et}, wmma::row_major> qf[${D / 16}];
-  LATHE_LINALG_UNROLL
-  for (int kk = 0; kk < ${D / 16}; kk++) wmma::load_matrix_sync(qf[kk], Qs + warp * ${16 * KLD}u + kk * 16, ${KLD}u);
-  __syncthreads();
-  for (unsigned e = tid; e < ${BQ * OLD}u; e += ${TC_THREADS}u) Os[e] = 0.0f;
-  // Lane pair (2r, 2r+1) owns row r of the warp's 16; each lane half of the columns.
-  const unsigned rl = lane / 2u, hf = lane % 2u;
-  const unsigned i = q0 + warp * 16u + rl;
-  const bool rowLive = i < ${Sq}u;
-  const unsigned mRow = b * ${ms[0]}u + h * ${ms[1]}u + i * ${ms[2]}u;
-  (void)mRow;
-  float* Sw = Ss + warp * ${16 * SLD}u;
-  ${et}* Pw = Ps + warp * ${16 * PLD}u;
-  float* Ow = Os + warp * ${16 * OLD}u;
-  float m_run = -3.402823466e38f, l = 0.0f;
+  const unsigned wr0 = q0 + warp * 16u;   // the warp's first row
+  const unsigned row0 = wr0 + g;          // this thread's rows: row0 and row0 + 8
+  (void)kBase; (void)vBase;
   unsigned tiles = ${tiles}u;
   ${p.causal ? `{
-    const int lastRow = (int)min(q0 + ${BQ - 1}u, ${Sq - 1}u);
-    const int lastKey = lastRow + ${shift};
+    const int lastKey = (int)min(q0 + ${BQ - 1}u, ${Sq - 1}u) + ${shift};
     tiles = lastKey >= 0 ? min(tiles, (unsigned)(lastKey / ${BKV}) + 1u) : 0u;
   }` : ''}
+  auto load_tile = [&](unsigned st, unsigned kv0) {
+    ${et}* Kd = sm + st * ${stageElems}u;
+    ${et}* Vd = Kd + ${kElems}u;
+    ${chunk(BKV, D, 'Kd', 'km', `kBase + (kv0 + r) * ${D}u + col`, `kv0 + r < ${Sk}u`, KLD)}
+    ${chunk(BKV, Dv, 'Vd', 'vm', `vBase + (kv0 + r) * ${Dv}u + col`, `kv0 + r < ${Sk}u`, VLD)}
+  };
+  // Q's rows (zeros past seq_q) into the second stage's space, then into registers.
+  ${et}* const Qs = sm + ${stageElems}u;
+  ${chunk(BQ, D, 'Qs', 'qm', `(rowBase + q0 + r) * ${D}u + col`, `q0 + r < ${Sq}u`, KLD)}
+  lathe_cp_async_commit();
+  if (tiles > 0u) load_tile(0u, 0u);
+  lathe_cp_async_commit();
+  lathe_cp_async_wait1();
+  __syncthreads();
+  unsigned qf[${D / 16}][4];
+  LATHE_LINALG_UNROLL
+  for (int kk = 0; kk < ${D / 16}; kk++) lathe_ldsm_x4(qf[kk], Qs + (warp * 16u + lane % 16u) * ${KLD}u + kk * 16 + (lane / 16u) * 8u);
+  __syncthreads();
+  float o[${Dv / 8}][4];
+  LATHE_LINALG_UNROLL
+  for (int j = 0; j < ${Dv / 8}; j++) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.0f;
+  const float NEG_INF = __int_as_float(0xff800000u);
+  float m_r[2] = {NEG_INF, NEG_INF}, l_r[2] = {0.0f, 0.0f};
   for (unsigned t = 0; t < tiles; t++) {
     const unsigned kv0 = t * ${BKV}u;
+    if (t + 1u < tiles) load_tile((t + 1u) & 1u, kv0 + ${BKV}u);
+    lathe_cp_async_commit();
+    lathe_cp_async_wait1();
     __syncthreads();
-    for (unsigned e = tid; e < ${BKV * D}u; e += ${TC_THREADS}u) {
-      const unsigned r = e / ${D}u, c = e % ${D}u;
-      Ks[r * ${KLD}u + c] = kv0 + r < ${Sk}u ? km[kBase + (kv0 + r) * ${D}u + c] : ${zero};
-    }
-    for (unsigned e = tid; e < ${BKV * Dv}u; e += ${TC_THREADS}u) {
-      const unsigned r = e / ${Dv}u, c = e % ${Dv}u;
-      Vs[r * ${VLD}u + c] = kv0 + r < ${Sk}u ? vm[vBase + (kv0 + r) * ${Dv}u + c] : ${zero};
-    }
-    __syncthreads();
-    LATHE_LINALG_UNROLL
-    for (int jn = 0; jn < ${BKV / 16}; jn++) {
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> sf;
-      wmma::fill_fragment(sf, 0.0f);
+    const ${et}* Ks = sm + (t & 1u) * ${stageElems}u;
+    const ${et}* Vs = Ks + ${kElems}u;
+    // (causal) a tile wholly above this warp's last row adds nothing: skip its arithmetic.
+    if (${p.causal ? `(int)kv0 <= (int)wr0 + ${15 + shift}` : 'true'}) {
+      float s[${BKV / 8}][4];
+      LATHE_LINALG_UNROLL
+      for (int j = 0; j < ${BKV / 8}; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
       LATHE_LINALG_UNROLL
       for (int kk = 0; kk < ${D / 16}; kk++) {
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, ${et}, wmma::col_major> kf;
-        wmma::load_matrix_sync(kf, Ks + jn * ${16 * KLD} + kk * 16, ${KLD}u);
-        wmma::mma_sync(sf, qf[kk], kf, sf);
+        LATHE_LINALG_UNROLL
+        for (int jp = 0; jp < ${BKV / 16}; jp++) {
+          unsigned kb[4];
+          lathe_ldsm_x4(kb, Ks + (jp * 16 + (lane / 16u) * 8u + lane % 8u) * ${KLD}u + kk * 16 + ((lane / 8u) % 2u) * 8u);
+          lathe_mma_${sfx}(s[2 * jp], qf[kk], kb[0], kb[1]);
+          lathe_mma_${sfx}(s[2 * jp + 1], qf[kk], kb[2], kb[3]);
+        }
       }
-      wmma::store_matrix_sync(Sw + jn * 16, sf, ${SLD}u, wmma::mem_row_major);
-    }
-    __syncwarp();
-    float sv[16];
-    bool ok[16];
-    float tmax = m_run;
-    LATHE_LINALG_UNROLL
-    for (int c = 0; c < 16; c++) {
-      const unsigned kj = kv0 + hf * 16u + c;
-      float s = Sw[rl * ${SLD}u + hf * 16u + c] * ${lit('float', p.scale)};
-      bool valid = rowLive && kj < ${Sk}u${p.causal ? ` && (int)kj <= (int)i + ${shift}` : ''};
-      ${maskTest}
-      ok[c] = valid;
-      sv[c] = s;
-      if (valid) tmax = fmaxf(tmax, s);
-    }
-    tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 1));
-    const float corr = l > 0.0f ? expf(m_run - tmax) : 1.0f;
-    m_run = tmax;
-    float psum = 0.0f;
-    LATHE_LINALG_UNROLL
-    for (int c = 0; c < 16; c++) {
-      const float pj = ok[c] ? expf(sv[c] - m_run) : 0.0f;
-      psum += pj;
-      Pw[rl * ${PLD}u + hf * 16u + c] = ${fromF}(pj);
-    }
-    psum += __shfl_xor_sync(0xffffffffu, psum, 1);
-    l = l * corr + psum;
-    for (unsigned c = hf; c < ${Dv}u; c += 2u) Ow[rl * ${OLD}u + c] *= corr;
-    __syncwarp();
-    LATHE_LINALG_UNROLL
-    for (int jd = 0; jd < ${Dv / 16}; jd++) {
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> of;
-      wmma::load_matrix_sync(of, Ow + jd * 16, ${OLD}u, wmma::mem_row_major);
+      if (${needMask}) {
+        LATHE_LINALG_UNROLL
+        for (int j = 0; j < ${BKV / 8}; j++) {
+          LATHE_LINALG_UNROLL
+          for (int e = 0; e < 4; e++) {
+            const unsigned row = row0 + (e >= 2 ? 8u : 0u);
+            const unsigned kj = kv0 + j * 8 + tg * 2u + (e & 1);
+            bool valid = kj < ${Sk}u${p.causal ? ` && (int)kj <= (int)row + ${shift}` : ''};
+            float add = 0.0f;
+            ${maskStmt}
+            (void)row;
+            s[j][e] = valid ? (s[j][e] * ${lit('float', p.scale)} + add) * ${lit('float', LOG2E)} : NEG_INF;
+          }
+        }
+      } else {
+        LATHE_LINALG_UNROLL
+        for (int j = 0; j < ${BKV / 8}; j++) {
+          LATHE_LINALG_UNROLL
+          for (int e = 0; e < 4; e++) s[j][e] *= ${lit('float', p.scale * LOG2E)};
+        }
+      }
+      LATHE_LINALG_UNROLL
+      for (int r = 0; r < 2; r++) {
+        float mx = NEG_INF;
+        LATHE_LINALG_UNROLL
+        for (int j = 0; j < ${BKV / 8}; j++) mx = fmaxf(mx, fmaxf(s[j][2 * r], s[j][2 * r + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float mNew = fmaxf(m_r[r], mx);
+        const float mUse = mNew == NEG_INF ? 0.0f : mNew;
+        const float corr = exp2f(m_r[r] - mUse);
+        m_r[r] = mNew;
+        float sum = 0.0f;
+        LATHE_LINALG_UNROLL
+        for (int j = 0; j < ${BKV / 8}; j++) {
+          s[j][2 * r] = exp2f(s[j][2 * r] - mUse);
+          s[j][2 * r + 1] = exp2f(s[j][2 * r + 1] - mUse);
+          sum += s[j][2 * r] + s[j][2 * r + 1];
+        }
+        l_r[r] = l_r[r] * corr + sum;
+        LATHE_LINALG_UNROLL
+        for (int j = 0; j < ${Dv / 8}; j++) {
+          o[j][2 * r] *= corr;
+          o[j][2 * r + 1] *= corr;
+        }
+      }
       LATHE_LINALG_UNROLL
       for (int kk = 0; kk < ${BKV / 16}; kk++) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, ${et}, wmma::row_major> pf;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, ${et}, wmma::row_major> vf;
-        wmma::load_matrix_sync(pf, Pw + kk * 16, ${PLD}u);
-        wmma::load_matrix_sync(vf, Vs + kk * ${16 * VLD} + jd * 16, ${VLD}u);
-        wmma::mma_sync(of, pf, vf, of);
+        unsigned pa[4];
+        pa[0] = lathe_pack_${sfx}(s[2 * kk][0], s[2 * kk][1]);
+        pa[1] = lathe_pack_${sfx}(s[2 * kk][2], s[2 * kk][3]);
+        pa[2] = lathe_pack_${sfx}(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+        pa[3] = lathe_pack_${sfx}(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+        LATHE_LINALG_UNROLL
+        for (int dp = 0; dp < ${Dv / 16}; dp++) {
+          unsigned vb[4];
+          lathe_ldsm_x4_t(vb, Vs + (kk * 16 + lane % 16u) * ${VLD}u + dp * 16 + (lane / 16u) * 8u);
+          lathe_mma_${sfx}(o[2 * dp], pa, vb[0], vb[1]);
+          lathe_mma_${sfx}(o[2 * dp + 1], pa, vb[2], vb[3]);
+        }
       }
-      wmma::store_matrix_sync(Ow + jd * 16, of, ${OLD}u, wmma::mem_row_major);
     }
-    __syncwarp();
+    __syncthreads();
   }
-  __syncwarp();
-  if (!rowLive) return;
-  const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-  for (unsigned c = hf; c < ${Dv}u; c += 2u) y[(rowBase + i) * ${Dv}u + c] = ${fromF}(Ow[rl * ${OLD}u + c] * inv);`;
+  LATHE_LINALG_UNROLL
+  for (int r = 0; r < 2; r++) {
+    float l = l_r[r];
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    const unsigned row = row0 + 8u * r;
+    if (row < ${Sq}u) {
+      ${pair}* yr = reinterpret_cast<${pair}*>(y + (rowBase + row) * ${Dv}u + tg * 2u);
+      LATHE_LINALG_UNROLL
+      for (int j = 0; j < ${Dv / 8}; j++) yr[j * 4] = ${pairOf}(o[j][2 * r] * inv, o[j][2 * r + 1] * inv);
+    }
+  }`;
 }
 
 defineCuda(LATHE_DOMAIN, 'Attention', (ctx) => {

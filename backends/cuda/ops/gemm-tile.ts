@@ -193,23 +193,28 @@ export const numElements = (s: readonly number[]): number => s.reduce((a, b) => 
 
 // ---- the tensor-core tile (f16 / bf16 operands, f32 accumulation) ----
 //
-// 128×128 block tiles, 256 threads = 8 warps in a 2×4 grid, each warp a 64×32 tile held as 4×2
-// wmma 16×16×16 accumulator fragments. K is walked in steps of 32 through two shared-memory
-// stages (double buffering): while the warps multiply stage s, cp.async copies the next slice
-// into stage s^1. Each operand keeps its global layout in shared memory (a transposed operand is
-// a col_major fragment), rows padded by 8 elements (16 bytes) so the fragment loads of
-// consecutive rows start in different banks. Operands whose contiguous dim is a multiple of 8 are
-// copied in 16-byte chunks (zero-filled past the matrix edge); others element by element.
-// The result leaves through a per-warp 16×16 f32 staging area in the same shared memory, so the
-// epilogue (alpha, beta·C, rounding, edge guards) is ordinary per-element code.
-// Needs sm_80 (cp.async, bf16 fragments): the text is inside `#if __CUDA_ARCH__ >= 800` and the
+// 128×128 block tiles, 256 threads = 8 warps in a 2×4 grid, each warp a 64×32 tile: 4×4
+// mma.sync.m16n8k16 accumulators (64 floats a thread, in the PTX ISA's C layout: lane = 4·g + c
+// holds rows g and g + 8 of a 16-row m-tile, columns 2c and 2c + 1 of an 8-column n-tile). K is
+// walked in steps of BK = 32 through three shared-memory stages: cp.async keeps two slices in
+// flight while the warps multiply the third, with one barrier a step. Each operand keeps its
+// global layout in shared memory, unpadded (3 stages × (128×32 + 32×128) × 2 bytes = 48 KiB, the
+// static limit) and XOR-swizzled in 16-byte chunks so that the 8 row addresses of each ldmatrix
+// phase fall in 8 different bank groups: a row of 4 chunks (32 k values) swaps chunk c for
+// c ^ ((row >> 1) & 3), a row of 16 chunks (128 m or n values) for c ^ (row & 7). Fragments come
+// from ldmatrix.x4: a k-contiguous operand non-transposed, an m- or n-contiguous one with .trans
+// (the same instruction the hardware offers for a column-major operand). Operands whose
+// contiguous dim is a multiple of 8 are copied in 16-byte chunks (zero-filled past the matrix
+// edge); others element by element into the same layout. The epilogue (alpha, beta·C, rounding,
+// edge guards) runs per element straight from the accumulators.
+// Needs sm_80 (cp.async, ldmatrix, bf16 mma): the text is inside `#if __CUDA_ARCH__ >= 800` and the
 // caller puts the CUDA-core tile (reg 8: the same 128×128 grid) in the `#else`.
 
-export const WMMA_TILE = 128;
-const WBK = 32;
-const PAD = 8;
+export const MMA_TILE = 128;
+const MBK = 32;
+const MMA_STAGES = 3;
 
-export interface WmmaOperand {
+export interface MmaOperand {
   /** Kernel parameter holding the operand. */
   readonly param: string;
   /** u32 expression (may use z and the prologue's names) of the batch's first element. */
@@ -218,24 +223,21 @@ export interface WmmaOperand {
   readonly trans: boolean;
 }
 
-export interface WmmaSpec {
+export interface MmaSpec {
   readonly M: number;
   readonly N: number;
   readonly K: number;
   readonly elem: 'f16' | 'bf16';
-  readonly a: WmmaOperand;
-  readonly b: WmmaOperand;
+  readonly a: MmaOperand;
+  readonly b: MmaOperand;
   readonly prologue?: string;
   /** Write C[m, n] = v (v a float), called for m < M, n < N. */
   readonly store: (m: string, n: string, v: string) => string;
 }
 
-/** Helpers the tensor-core tile needs (only compiled for sm_80 and newer). */
-export const WMMA_HELPERS: readonly string[] = [
+/** Helpers the tensor-core kernels (this tile, flash attention) need; the PTX only for sm_80+. */
+export const MMA_HELPERS: readonly string[] = [
   UNROLL_HELPER,
-  `#ifdef __CUDACC__
-#include <mma.h>
-#endif`,
   `#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
 // 16 bytes global -> shared without a register round trip; src_bytes 0 writes zeros.
 __device__ __forceinline__ void lathe_cp_async16(void* dst, const void* src, bool valid) {
@@ -245,6 +247,36 @@ __device__ __forceinline__ void lathe_cp_async16(void* dst, const void* src, boo
 }
 __device__ __forceinline__ void lathe_cp_async_commit() { asm volatile("cp.async.commit_group;\\n" ::); }
 __device__ __forceinline__ void lathe_cp_async_wait1() { asm volatile("cp.async.wait_group 1;\\n" ::); }
+// Warp-collective fragment loads and the m16n8k16 tensor-core product (PTX ISA layouts).
+__device__ __forceinline__ void lathe_ldsm_x4(unsigned (&r)[4], const void* p) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+__device__ __forceinline__ void lathe_ldsm_x4_t(unsigned (&r)[4], const void* p) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+__device__ __forceinline__ void lathe_mma_f16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ void lathe_mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]) : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+// Two floats as one register of f16 / bf16 pairs, lo in the low half (the lower column).
+__device__ __forceinline__ unsigned lathe_pack_f16(float lo, float hi) {
+  unsigned r;
+  asm("cvt.rn.f16x2.f32 %0, %1, %2;\\n" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
+__device__ __forceinline__ unsigned lathe_pack_bf16(float lo, float hi) {
+  unsigned r;
+  asm("cvt.rn.bf16x2.f32 %0, %1, %2;\\n" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}
 #endif`,
 ];
 
@@ -256,60 +288,69 @@ interface TileGeom {
   col0: string;
   rowLimit: number;
   colLimit: number;
-  /** Shared-memory leading dim and the global row stride. */
-  ld: number;
   gStride: number;
 }
 
-function geom(which: 'a' | 'b', trans: boolean, s: WmmaSpec): TileGeom {
-  const T = WMMA_TILE;
+function geom(which: 'a' | 'b', trans: boolean, s: MmaSpec): TileGeom {
+  const T = MMA_TILE;
   if (which === 'a') {
     return trans
-      ? { rows: WBK, cols: T, row0: 'k0', col0: 'm0', rowLimit: s.K, colLimit: s.M, ld: T + PAD, gStride: s.M }
-      : { rows: T, cols: WBK, row0: 'm0', col0: 'k0', rowLimit: s.M, colLimit: s.K, ld: WBK + PAD, gStride: s.K };
+      ? { rows: MBK, cols: T, row0: 'k0', col0: 'm0', rowLimit: s.K, colLimit: s.M, gStride: s.M }
+      : { rows: T, cols: MBK, row0: 'm0', col0: 'k0', rowLimit: s.M, colLimit: s.K, gStride: s.K };
   }
   return trans
-    ? { rows: T, cols: WBK, row0: 'n0', col0: 'k0', rowLimit: s.N, colLimit: s.K, ld: WBK + PAD, gStride: s.K }
-    : { rows: WBK, cols: T, row0: 'k0', col0: 'n0', rowLimit: s.K, colLimit: s.N, ld: T + PAD, gStride: s.N };
+    ? { rows: T, cols: MBK, row0: 'n0', col0: 'k0', rowLimit: s.N, colLimit: s.K, gStride: s.K }
+    : { rows: MBK, cols: T, row0: 'k0', col0: 'n0', rowLimit: s.K, colLimit: s.N, gStride: s.N };
+}
+
+/** The swizzled element offset of (row, col) in a tile of `cols` columns (col: a multiple of 8 or any). */
+function swz(cols: number, row: string, col: string): string {
+  const chunks = cols / 8;
+  const x = chunks === 4 ? `((${row}) >> 1 & 3u)` : `((${row}) & 7u)`;
+  return `((${row}) * ${cols}u + ((((${col}) >> 3) ^ ${x}) << 3) + ((${col}) & 7u))`;
 }
 
 /** Statements copying one operand's slice at k0 into shared memory at `dst`. */
-function stageCopy(op: WmmaOperand, g: TileGeom, dst: string, zero: string): string {
+function stageCopy(op: MmaOperand, g: TileGeom, dst: string, zero: string): string {
   if (g.colLimit % 8 === 0) {
     const chunks = (g.rows * g.cols) / 8;
     const per = g.cols / 8;
-    return `for (unsigned c = tid; c < ${chunks}u; c += 256u) {
+    return `LATHE_LINALG_UNROLL
+      for (unsigned c = tid; c < ${chunks}u; c += 256u) {
         const unsigned r = c / ${per}u, col = (c % ${per}u) * 8u;
         const unsigned gr = ${g.row0} + r, gc = ${g.col0} + col;
         const bool ok = gr < ${g.rowLimit}u && gc < ${g.colLimit}u;
-        lathe_cp_async16(${dst} + r * ${g.ld}u + col, ${op.param} + (ok ? ${op.base} + gr * ${g.gStride}u + gc : 0u), ok);
+        lathe_cp_async16(${dst} + ${swz(g.cols, 'r', 'col')}, ${op.param} + (ok ? ${op.base} + gr * ${g.gStride}u + gc : 0u), ok);
       }`;
   }
   return `for (unsigned e = tid; e < ${g.rows * g.cols}u; e += 256u) {
         const unsigned r = e / ${g.cols}u, col = e % ${g.cols}u;
         const unsigned gr = ${g.row0} + r, gc = ${g.col0} + col;
-        ${dst}[r * ${g.ld}u + col] = gr < ${g.rowLimit}u && gc < ${g.colLimit}u ? ${op.param}[${op.base} + gr * ${g.gStride}u + gc] : ${zero};
+        ${dst}[${swz(g.cols, 'r', 'col')}] = gr < ${g.rowLimit}u && gc < ${g.colLimit}u ? ${op.param}[${op.base} + gr * ${g.gStride}u + gc] : ${zero};
       }`;
 }
 
 /** The tensor-core kernel body (grid [⌈N/128⌉, ⌈M/128⌉, batches], 256 threads). */
-export function wmmaTileBody(s: WmmaSpec): string {
-  const T = WMMA_TILE;
+export function mmaTileBody(s: MmaSpec): string {
+  const T = MMA_TILE;
   const ga = geom('a', s.a.trans, s);
   const gb = geom('b', s.b.trans, s);
   const et = s.elem === 'f16' ? '__half' : '__nv_bfloat16';
+  const sfx = s.elem === 'f16' ? 'f16' : 'bf16';
   const zero = s.elem === 'f16' ? '__ushort_as_half(0)' : '__ushort_as_bfloat16(0)';
-  const aSize = ga.rows * ga.ld;
-  const stage = aSize + gb.rows * gb.ld;
-  const totalBytes = Math.max(2 * stage * 2, 8 * 256 * 4);
-  const aLayout = s.a.trans ? 'col_major' : 'row_major';
-  const bLayout = s.b.trans ? 'col_major' : 'row_major';
-  // Fragment pointers inside a stage: A rows (m) and B columns (n) of the warp, step kk.
-  const aPtr = s.a.trans ? `sa + kk * ${ga.ld}u + (wm * 64u + i * 16u)` : `sa + (wm * 64u + i * 16u) * ${ga.ld}u + kk`;
-  const bPtr = s.b.trans ? `sb + (wn * 32u + j * 16u) * ${gb.ld}u + kk` : `sb + kk * ${gb.ld}u + (wn * 32u + j * 16u)`;
-  const kTiles = Math.ceil(s.K / WBK);
-  return `  using namespace nvcuda;
-  __shared__ __align__(128) unsigned char smem_raw[${totalBytes}];
+  const tileElems = T * MBK;
+  const stage = 2 * tileElems;
+  const totalBytes = MMA_STAGES * stage * 2;
+  // ldmatrix row addresses (lane l): the A fragment of m-tile i at k step kk, the B fragments of
+  // n-tiles 2jp and 2jp + 1.
+  const aLoad = s.a.trans
+    ? `lathe_ldsm_x4_t(af[i], sa + ${swz(T, 'kk + (lane / 16u) * 8u + lane % 8u', 'wm * 64u + i * 16u + ((lane / 8u) % 2u) * 8u')});`
+    : `lathe_ldsm_x4(af[i], sa + ${swz(MBK, 'wm * 64u + i * 16u + lane % 16u', 'kk + (lane / 16u) * 8u')});`;
+  const bLoad = s.b.trans
+    ? `lathe_ldsm_x4(bf[jp], sb + ${swz(MBK, 'wn * 32u + jp * 16u + (lane / 16u) * 8u + lane % 8u', 'kk + ((lane / 8u) % 2u) * 8u')});`
+    : `lathe_ldsm_x4_t(bf[jp], sb + ${swz(T, 'kk + lane % 16u', 'wn * 32u + jp * 16u + (lane / 16u) * 8u')});`;
+  const kTiles = Math.ceil(s.K / MBK);
+  return `  __shared__ __align__(128) unsigned char smem_raw[${totalBytes}];
   ${et}* smem = reinterpret_cast<${et}*>(smem_raw);
   const unsigned tid = threadIdx.x;
   const unsigned warp = tid / 32u, lane = tid % 32u;
@@ -318,60 +359,63 @@ export function wmmaTileBody(s: WmmaSpec): string {
   const unsigned m0 = blockIdx.y * ${T}u, n0 = blockIdx.x * ${T}u;
   (void)z;
   ${s.prologue ?? ''}
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[4][2];
+  float acc[4][4][4];
   LATHE_LINALG_UNROLL
   for (int i = 0; i < 4; i++) {
     LATHE_LINALG_UNROLL
-    for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.0f);
+    for (int j = 0; j < 4; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.0f;
   }
   auto load_stage = [&](unsigned st, unsigned k0) {
     ${et}* da = smem + st * ${stage}u;
-    ${et}* db = da + ${aSize}u;
+    ${et}* db = da + ${tileElems}u;
     ${stageCopy(s.a, ga, 'da', zero)}
     ${stageCopy(s.b, gb, 'db', zero)}
   };
-  load_stage(0u, 0u);
-  lathe_cp_async_commit();
-  for (unsigned kt = 0; kt < ${kTiles}u; kt++) {
-    if (kt + 1u < ${kTiles}u) load_stage((kt + 1u) & 1u, (kt + 1u) * ${WBK}u);
+  // Prologue: slices 0 .. ${MMA_STAGES - 2} in flight (one commit group each, empty past K).
+  LATHE_LINALG_UNROLL
+  for (unsigned st = 0; st < ${MMA_STAGES - 1}u; st++) {
+    if (st < ${kTiles}u) load_stage(st, st * ${MBK}u);
     lathe_cp_async_commit();
+  }
+  for (unsigned kt = 0; kt < ${kTiles}u; kt++) {
+    // Slice kt has landed (only the newest group may still be in flight); after the barrier every
+    // warp is done with slice kt − 1, whose stage the copy of slice kt + ${MMA_STAGES - 1} reuses.
     lathe_cp_async_wait1();
     __syncthreads();
-    const ${et}* sa = smem + (kt & 1u) * ${stage}u;
-    const ${et}* sb = sa + ${aSize}u;
+    if (kt + ${MMA_STAGES - 1}u < ${kTiles}u) load_stage((kt + ${MMA_STAGES - 1}u) % ${MMA_STAGES}u, (kt + ${MMA_STAGES - 1}u) * ${MBK}u);
+    lathe_cp_async_commit();
+    const ${et}* sa = smem + (kt % ${MMA_STAGES}u) * ${stage}u;
+    const ${et}* sb = sa + ${tileElems}u;
     LATHE_LINALG_UNROLL
-    for (unsigned kk = 0; kk < ${WBK}u; kk += 16u) {
-      wmma::fragment<wmma::matrix_a, 16, 16, 16, ${et}, wmma::${aLayout}> fa[4];
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, ${et}, wmma::${bLayout}> fb[2];
+    for (unsigned kk = 0; kk < ${MBK}u; kk += 16u) {
+      unsigned af[4][4], bf[2][4];
       LATHE_LINALG_UNROLL
-      for (unsigned i = 0; i < 4u; i++) wmma::load_matrix_sync(fa[i], ${aPtr}, ${ga.ld}u);
+      for (unsigned i = 0; i < 4u; i++) ${aLoad}
       LATHE_LINALG_UNROLL
-      for (unsigned j = 0; j < 2u; j++) wmma::load_matrix_sync(fb[j], ${bPtr}, ${gb.ld}u);
+      for (unsigned jp = 0; jp < 2u; jp++) ${bLoad}
       LATHE_LINALG_UNROLL
       for (int i = 0; i < 4; i++) {
         LATHE_LINALG_UNROLL
-        for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+        for (int j = 0; j < 4; j++) lathe_mma_${sfx}(acc[i][j], af[i], bf[j / 2][(j % 2) * 2], bf[j / 2][(j % 2) * 2 + 1]);
       }
     }
-    __syncthreads();
   }
-  // Epilogue: each warp stages one 16×16 fragment at a time as f32 and writes it element-wise.
-  float* stage_out = reinterpret_cast<float*>(smem_raw) + warp * 256u;
+  // Epilogue straight from the accumulators: acc[i][j][e] is row g (+ 8 for e ≥ 2) of m-tile i,
+  // column 2c + (e & 1) of n-tile j.
+  const unsigned g = lane / 4u, c4 = lane % 4u;
   LATHE_LINALG_UNROLL
   for (unsigned i = 0; i < 4u; i++) {
     LATHE_LINALG_UNROLL
-    for (unsigned j = 0; j < 2u; j++) {
-      wmma::store_matrix_sync(stage_out, acc[i][j], 16u, wmma::mem_row_major);
-      __syncwarp();
-      for (unsigned e = lane; e < 256u; e += 32u) {
-        const unsigned m = m0 + wm * 64u + i * 16u + e / 16u;
-        const unsigned n = n0 + wn * 32u + j * 16u + e % 16u;
+    for (unsigned j = 0; j < 4u; j++) {
+      LATHE_LINALG_UNROLL
+      for (unsigned e = 0; e < 4u; e++) {
+        const unsigned m = m0 + wm * 64u + i * 16u + g + (e / 2u) * 8u;
+        const unsigned n = n0 + wn * 32u + j * 8u + c4 * 2u + e % 2u;
         if (m < ${s.M}u && n < ${s.N}u) {
-          const float v = stage_out[e];
+          const float v = acc[i][j][e];
           ${s.store('m', 'n', 'v')}
         }
       }
-      __syncwarp();
     }
   }`;
 }

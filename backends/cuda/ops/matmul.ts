@@ -1,7 +1,7 @@
 // MatMul (batched, numpy broadcasting over the leading dims, 1-D promotion) and Gemm (transA,
 // transB, alpha, beta, C broadcast onto [M, N]) on the tiles of gemm-tile.ts:
 //   f32           CUDA-core tile, 128×128 blocks (8×8 a thread) for large problems, else 64×64
-//   f16, bf16     tensor cores (wmma, f32 accumulation) on sm_80+, the CUDA-core tile in f32
+//   f16, bf16     tensor cores (mma.sync m16n8k16, f32 accumulation) on sm_80+, the CUDA-core tile in f32
 //                 otherwise (that fallback is what the CPU harness runs)
 //   f64           the CUDA-core tile in double
 //   integers      the CUDA-core tile in wrapping unsigned arithmetic (the interpreter wraps as C)
@@ -14,7 +14,7 @@ import { defineOnnxCuda } from '../lowering.ts';
 import { broadcastStrides, stridesOf } from '../../wgsl/index-helper.ts';
 import type { AccType } from './gemm-tile.ts';
 import {
-  accOf, elemOf, gemmTileBody, gemmTileGrid, isFloatElem, lit, loadAs, MAX_GRID_YZ, numElements, storeAs, UNROLL_HELPER, WMMA_HELPERS, WMMA_TILE, wmmaTileBody,
+  accOf, elemOf, gemmTileBody, gemmTileGrid, isFloatElem, lit, loadAs, MAX_GRID_YZ, numElements, storeAs, UNROLL_HELPER, MMA_HELPERS, MMA_TILE, mmaTileBody,
 } from './gemm-tile.ts';
 
 export interface GemmOperand {
@@ -86,8 +86,8 @@ export function gemmKernel(p: GemmProblem): CudaKernel {
     return `y[yBase + ${m} * ${N}u + ${n}] = ${storeAs(p.y.elem, r)};`;
   };
   const narrow = p.y.elem === 'f16' || p.y.elem === 'bf16';
-  const useWmma = narrow && (p.tensorCores ?? true) && p.a.elem === p.y.elem && p.b.elem === p.y.elem && K > 0;
-  const reg = useWmma || (acc === 'float' && M >= 512 && N >= 512) ? 8 : 4;
+  const useMma = narrow && (p.tensorCores ?? true) && p.a.elem === p.y.elem && p.b.elem === p.y.elem && K > 0;
+  const reg = useMma || (acc === 'float' && M >= 512 && N >= 512) ? 8 : 4;
   const tile = gemmTileBody({
     M, N, K, batches, acc, reg,
     aAlong: p.a.trans ? 'm' : 'k',
@@ -98,10 +98,10 @@ export function gemmKernel(p: GemmProblem): CudaKernel {
     store,
   });
   const grid = gemmTileGrid({ M, N, batches, reg });
-  if (useWmma && 16 * reg !== WMMA_TILE) throw new Error('the tensor-core and CUDA-core grids must agree');
-  const body = useWmma
+  if (useMma && 16 * reg !== MMA_TILE) throw new Error('the tensor-core and CUDA-core grids must agree');
+  const body = useMma
     ? `#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-${wmmaTileBody({
+${mmaTileBody({
   M, N, K,
   elem: p.y.elem as 'f16' | 'bf16',
   a: { param: 'a', base: 'aBase', trans: p.a.trans },
@@ -115,7 +115,7 @@ ${tile}
     : tile;
   return cudaKernel({
     name: p.name, node: p.node, op: p.op, bindings,
-    helpers: useWmma ? WMMA_HELPERS : [UNROLL_HELPER],
+    helpers: useMma ? MMA_HELPERS : [UNROLL_HELPER],
     body, grid, block: 256,
   });
 }
