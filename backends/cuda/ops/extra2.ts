@@ -10,6 +10,7 @@ import type { Alias, CudaContext } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
 import { elemOf, literal, load, numElements, perElementKernel, readBinding, store, writeBinding } from './index-util.ts';
 import { bindRead, bindWrite, computeOf, isFloatElem, loadAs, normAxis, rowKernel, storeAs } from './rows.ts';
+import { DEFAULT_SEED } from '../../../ir/interp/ops/random-util.ts';
 
 /** A constant scalar operand's value, undefined where omitted; a computed one is unsupported. */
 function constScalar(ctx: CudaContext, i: number, what: string): number | undefined {
@@ -21,8 +22,6 @@ function constScalar(ctx: CudaContext, i: number, what: string): number | undefi
   return v[0]!;
 }
 
-/** ir/interp/ops/random-util.ts's default seed ('lath'), which an unseeded stream starts from. */
-const DEFAULT_SEED = 0x6c617468;
 
 /** The uniform draw number i (0-based) of the mulberry32 stream started at `seed`, in [0, 1). */
 const MULBERRY = `__device__ __forceinline__ double lathe_mulberry32_at(unsigned seed, unsigned i) {

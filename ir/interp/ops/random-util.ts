@@ -3,7 +3,7 @@
 // can be matched; what matters for an oracle is shape, dtype, range and reproducibility. The
 // stream is mulberry32, seeded from the op's `seed` attribute, or from a fixed seed when it has
 // none, so that two runs of one model agree.
-const DEFAULT_SEED = 0x6c617468; // 'lath'
+export const DEFAULT_SEED = 0x6c617468; // 'lath'
 
 /** Uniform numbers in [0, 1) from a seed (a float attribute; its f32 bits seed the stream). */
 export function uniformStream(seed?: number): () => number {
