@@ -62,6 +62,8 @@ export interface CudaKernelSpec {
   readonly grid: readonly [number, number, number] | number;
   readonly block: readonly [number, number, number] | number;
   readonly sharedBytes?: number;
+  /** `__launch_bounds__`'s second argument: the blocks per SM the register budget must allow. */
+  readonly minBlocks?: number;
 }
 
 const dim3 = (d: readonly [number, number, number] | number): [number, number, number] => (typeof d === 'number' ? [d, 1, 1] : [d[0], d[1], d[2]]);
@@ -72,7 +74,8 @@ export function cudaKernel(s: CudaKernelSpec): CudaKernel {
   const threads = block[0] * block[1] * block[2];
   const params = s.bindings.map((b) => `${b.access === 'read' ? 'const ' : ''}${C_TYPE[b.elem]}* __restrict__ ${b.param}`).join(', ');
   const helpers = [...new Set(s.helpers ?? [])];
-  const text = (entry: string) => `extern "C" __global__ void __launch_bounds__(${threads}) ${entry}(${params}) {\n${s.body.replace(/\s+$/, '')}\n}\n`;
+  const bounds = s.minBlocks ? `${threads}, ${s.minBlocks}` : `${threads}`;
+  const text = (entry: string) => `extern "C" __global__ void __launch_bounds__(${bounds}) ${entry}(${params}) {\n${s.body.replace(/\s+$/, '')}\n}\n`;
   const entry = `k_${createHash('sha256').update(helpers.join('\n')).update(text('ENTRY')).digest('hex').slice(0, 16)}`;
   return { name: s.name, node: s.node, op: s.op, entry, code: text(entry), helpers, bindings: s.bindings, grid: dim3(s.grid), block, sharedBytes: s.sharedBytes ?? 0 };
 }

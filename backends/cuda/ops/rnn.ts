@@ -305,12 +305,11 @@ function lowerRecurrent(ctx: CudaContext, cell: CellSpec) {
     grid: D * Bn,
     block: threads,
     sharedBytes,
+    // Without a minimum of blocks, ptxas caps these kernels at 32 registers and spills (seen at
+    // sm_80 and sm_90); one block per SM is enough, as the grid is only D·B blocks.
+    minBlocks: 1,
   });
-  // Without a minimum of blocks, ptxas caps these kernels at 32 registers and spills (seen at
-  // sm_80 and sm_90); one block per SM is enough, as the grid is only D·B blocks. cudaKernel()
-  // takes no minimum, so it is added to the text (the entry's hash still names one text).
-  const bounds = `__launch_bounds__(${threads})`;
-  return [{ ...k, code: k.code.replace(bounds, `__launch_bounds__(${threads}, 1)`) }];
+  return [k];
 }
 
 defineOnnxCuda(['RNN'], (ctx) => lowerRecurrent(ctx, CELLS.RNN!));
