@@ -40,5 +40,5 @@ for (let i = 0; i < n + 1; i++) {
 }
 const want = reference(c);
 console.log(`ORT vs interpreter: rel ${relError(makeTensor('f32', [S, S], ortOut!), want).toExponential(2)}`);
-console.log(`1024² MatMul, best of ${n}: lathe ${lathe.toFixed(1)} ms, ORT WebGPU ${ortMs.toFixed(1)} ms`);
+console.log(`1024² MatMul, best of ${n}: lathe ${lathe.toFixed(1)} ms, ORT WebGPU ${ortMs.toFixed(1)} ms (lathe/ORT ${(lathe / ortMs).toFixed(2)}×)`);
 process.exit(0);

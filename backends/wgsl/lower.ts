@@ -2,7 +2,7 @@
 // the values they touch with their storage types, the constants to upload, the aliases (results
 // that are an operand's bytes seen with another shape) and the buffer plan. The walk over the
 // graph is the backends' shared driver (../lower-core.ts); this file gives it WGSL's storage
-// types, registry and limits, after the WGSL pre-passes (legacy broadcast, elementwise fusion).
+// types, registry and limits, after the WGSL pre-passes (legacy broadcast, elementwise fusion, epilogue fusion).
 import type { DType } from '../../ir/dtype.ts';
 import type { Model } from '../../ir/graph.ts';
 import type { BackendRules, CoreProgram, CoreTensor } from '../lower-core.ts';
@@ -14,6 +14,7 @@ import { lookupWgsl, lookupWgslFold } from './lowering.ts';
 import { checkStatic } from './specialize.ts';
 import './ops/index.ts';
 import { fuseElementwise } from './fuse.ts';
+import { fuseEpilogues } from './fuse-epilogue.ts';
 import { explicitLegacyBroadcast } from './legacy-broadcast.ts';
 
 export { rootOf } from '../lower-core.ts';
@@ -32,7 +33,10 @@ export interface LowerOptions {
    * constants. Default 4096; 0 turns it off. Random ops are never folded.
    */
   readonly foldLimit?: number;
-  /** Group single-use elementwise chains into one kernel each (fuse.ts). Default true. */
+  /**
+   * Group single-use elementwise chains into one kernel each (fuse.ts), then fold a chain that
+   * consumes a MatMul/Gemm/Conv result into that kernel's store (fuse-epilogue.ts). Default true.
+   */
   readonly fuse?: boolean;
 }
 
@@ -53,7 +57,7 @@ function wgslRules(caps: DeviceCaps): BackendRules<Kernel, DeviceCaps, KernelBin
 
 export function lowerModel(model: Model, options: LowerOptions): Program {
   const numpyStyle = explicitLegacyBroadcast(model);
-  const g = (options.fuse ?? true ? fuseElementwise(numpyStyle) : numpyStyle).graph;
+  const g = (options.fuse ?? true ? fuseEpilogues(fuseElementwise(numpyStyle)) : numpyStyle).graph;
   checkStatic(g, options.file);
   return lowerGraph(model, g, wgslRules(options.caps), options);
 }

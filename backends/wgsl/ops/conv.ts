@@ -8,9 +8,10 @@
 import type { EvalContext } from '../../../ir/interp/registry.ts';
 import { windowGeometry } from '../../../ir/interp/ops/window.ts';
 import type { Kernel, KernelBinding } from '../kernel.ts';
+import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
-import type { GemmShape } from './gemm-tile.ts';
-import { gemmDispatch, gemmMain, gemmThreads, quadLoad } from './gemm-tile.ts';
+import type { GemmShape, StoreEpilogue } from './gemm-tile.ts';
+import { gemmDispatch, gemmMain, gemmTile, quadLoad, storeQuad, tileM, tileN } from './gemm-tile.ts';
 import { bindingDecl, flatIndex, floatElem, grid1d, keyOf, preamble, stridesOf, u, unroll4 } from './kernel-util.ts';
 
 const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -36,7 +37,8 @@ function gatherBody(inSp: readonly number[], kernel: readonly number[], outSp: r
   return lines.join('\n  ');
 }
 
-defineOnnxWgsl(['Conv'], (ctx) => {
+/** Conv's kernel, with an optional epilogue (../fuse-epilogue.ts). */
+export function lowerConv(ctx: LowerContext, epi?: StoreEpilogue): Kernel[] {
   const x = ctx.input(0)!;
   const w = ctx.input(1)!;
   const bias = ctx.input(2);
@@ -57,16 +59,21 @@ defineOnnxWgsl(['Conv'], (ctx) => {
   const direct = kSize === 1 && win.strides.every((s) => s === 1) && win.padBegin.every((p) => p === 0) && win.out.every((o, d) => o === inSp[d]);
   const s: GemmShape = { M: Mg, N: P, K, batches: N * group, aAlong: 'k', bAlong: 'n' };
   if (s.batches > ctx.caps.maxComputeWorkgroupsPerDimension) ctx.unsupported(`${s.batches} images × groups exceed the dispatch limit`);
-  const T = gemmThreads(ctx.caps);
+  const T = gemmTile(ctx.caps, Mg, P);
+  // Sizes that are multiples of the tile need no bounds checks in the loaders.
+  const fitW = Mg % tileM(T) === 0 && K % T.tk === 0;
+  const fitX = P % tileN(T) === 0 && K % T.tk === 0;
   const wVec = K % 4 === 0;
   const xVec = direct && P % 4 === 0;
   const yVec = P % 4 === 0;
-  const elem = floatElem(ctx, y);
+  const out = epi?.result ?? y;
+  const elem = floatElem(ctx, out);
   const bindings: KernelBinding[] = [
     { value: x.name, access: 'read', elem: floatElem(ctx, x) },
     { value: w.name, access: 'read', elem: floatElem(ctx, w) },
     ...(bias ? [{ value: bias.name, access: 'read' as const, elem: floatElem(ctx, bias) }] : []),
-    { value: y.name, access: 'read_write', elem },
+    ...(epi?.bindings ?? []),
+    { value: out.name, access: 'read_write', elem },
   ];
   const yIdx = bindings.length - 1;
   // Image n, group g: X's channels g·Cg …, W's rows g·Mg …, Y's channels g·Mg ….
@@ -74,7 +81,7 @@ defineOnnxWgsl(['Conv'], (ctx) => {
   const xBase = `(n * ${u(C)} + g * ${u(Cg)}) * ${u(numElements(inSp))}`;
   // The im2col quad: four output positions at one k (each gathered; 0 past P or K).
   const loadB = direct
-    ? quadLoad('x', xBase, 'k', 'col', K, P, xVec)
+    ? quadLoad('x', xBase, 'k', 'col', K, P, xVec, !fitX)
     : `let xBase = ${xBase};
   var v = vec4<f32>(0.0);
   if (k < ${u(K)}) {
@@ -85,6 +92,7 @@ defineOnnxWgsl(['Conv'], (ctx) => {
 ${bindingDecl(0, 'x', bindings[0]!, xVec)}
 ${bindingDecl(1, 'w', bindings[1]!, wVec)}
 ${bias ? bindingDecl(2, 'bias', bindings[2]!) : ''}
+${epi ? epi.code(bias ? 3 : 2) : ''}
 ${bindingDecl(yIdx, 'y', bindings[yIdx]!, yVec)}
 
 ${direct ? '' : `fn im2col(xBase: u32, k: u32, p: u32) -> f32 {
@@ -92,7 +100,7 @@ ${direct ? '' : `fn im2col(xBase: u32, k: u32, p: u32) -> f32 {
 }`}
 fn loadA(z: u32, m: u32, k: u32) -> vec4<f32> {
   let g = z % ${u(group)};
-  ${quadLoad('w', `g * ${u(Mg * K)}`, 'm', 'k', Mg, K, wVec)}
+  ${quadLoad('w', `g * ${u(Mg * K)}`, 'm', 'k', Mg, K, wVec, !fitW)}
 }
 fn loadB(z: u32, k: u32, col: u32) -> vec4<f32> {
   ${zs}
@@ -103,21 +111,23 @@ fn storeC(z: u32, m: u32, p: u32, v: vec4<f32>) {
   let ch = g * ${u(Mg)} + m;
   let o = (n * ${u(M)} + ch) * ${u(P)} + p;
   let r = ${bias ? 'v + f32(bias[ch])' : 'v'};
-  ${yVec ? `y[o / 4u] = vec4<${elem}>(r);` : unroll4((c, j) => `if (p + ${j}u < ${u(P)}) { y[o + ${j}u] = ${elem}(r.${c}); }`)}
+  ${storeQuad(elem, yVec, 'p', P, epi)}
 }
 ${gemmMain(s, T)}`;
   const kernelOut: Kernel = {
     name: ctx.kernelName('conv_igemm'),
     node: ctx.node.name,
     op: ctx.node.op,
-    key: keyOf('conv', x.shape, w.shape, !!bias, group, win, T, bindings.map((b) => b.elem)),
+    key: keyOf('conv', x.shape, w.shape, !!bias, group, win, [T.wx, T.wy, T.r, T.cv, T.tk], bindings.map((b) => b.elem), epi?.key),
     code,
     bindings,
     uniforms: [],
     dispatch: gemmDispatch(s, T),
   };
   return [kernelOut];
-});
+}
+
+defineOnnxWgsl(['Conv'], (ctx) => lowerConv(ctx));
 
 // ConvTranspose as a gather: one invocation per output element sums, over its group's input
 // channels and the kernel positions, the input positions i that scatter onto it
