@@ -5,10 +5,11 @@
 // result element each.
 import { createHash } from 'node:crypto';
 import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
+import { reverseSequenceGeometry } from '../../shared/misc-plan.ts';
 import type { CudaContext } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
 import { C_TYPE } from '../kernel.ts';
-import { decompose, elemOf, firstValue, literal, load, normAxis, numElements, perElementKernel, readBinding, stridesOf, u, writeBinding } from './index-util.ts';
+import { decompose, elemOf, firstValue, literal, load, normAxis, numElements, perElementKernel, readBinding, u, writeBinding } from './index-util.ts';
 
 /** A constant scalar operand's value (bigint for 64-bit integers), undefined where omitted or computed. */
 function constScalar(ctx: CudaContext, i: number): number | bigint | undefined {
@@ -172,21 +173,13 @@ defineOnnxCuda(['ReverseSequence'], (ctx) => {
   const x = ctx.input(0)!;
   const lens = ctx.input(1)!;
   const y = ctx.output(0)!;
-  const batchAxis = ctx.int('batch_axis', 1);
-  const timeAxis = ctx.int('time_axis', 0);
-  const r = x.shape.length;
-  if (r < 2 || batchAxis === timeAxis || ![0, 1].includes(batchAxis) || ![0, 1].includes(timeAxis)) {
-    return ctx.unsupported(`batch_axis ${batchAxis}, time_axis ${timeAxis} on rank ${r}`);
-  }
+  const { T, B, ts, bs } = reverseSequenceGeometry(ctx, x);
   const n = numElements(x.shape);
   if (n === 0) return [];
-  const xs = stridesOf(x.shape);
-  const [T, B] = [x.shape[timeAxis]!, x.shape[batchAxis]!];
-  const ts = xs[timeAxis]!;
   return [
     perElementKernel(ctx, 'reverse_sequence', [readBinding(ctx, 'x', x), readBinding(ctx, 'lens', lens), writeBinding(ctx, 'y', y)], n, [
       `const long long t = (long long)((flat / ${u(ts)}) % ${u(T)});`,
-      `const unsigned b = (flat / ${u(xs[batchAxis]!)}) % ${u(B)};`,
+      `const unsigned b = (flat / ${u(bs)}) % ${u(B)};`,
       `long long len = (long long)lens[b];`,
       `len = len < 0 ? 0 : (len > ${T}ll ? ${T}ll : len);`,
       `y[flat] = x[t < len ? (unsigned)((long long)flat + (len - 1 - 2 * t) * ${ts}ll) : flat];`,

@@ -5,6 +5,7 @@
 // in its f32 steps (the adaptive sample count jumps at exact multiples), each an explicitly
 // rounded __f*_rn so nvcc cannot contract it into an fma, and its sums in double. The grid, the
 // ROIs and the batch indices are data read from their buffers (they do not change any shape).
+import { gridSamplePlan, roiAlignParams } from '../../shared/grid-sample-plan.ts';
 import type { CudaElem } from '../kernel.ts';
 import { C_TYPE } from '../kernel.ts';
 import { defineOnnxCuda } from '../lowering.ts';
@@ -46,26 +47,13 @@ defineOnnxCuda(['GridSample'], (ctx) => {
   const x = ctx.input(0)!;
   const grid = ctx.input(1)!;
   const y = ctx.output(0)!;
-  const r = x.shape.length - 2;
-  const spatial = x.shape.slice(2);
-  const outSpatial = grid.shape.slice(1, -1);
-  if (r < 1 || grid.shape[0] !== x.shape[0] || grid.shape[grid.shape.length - 1] !== r || outSpatial.length !== r) {
-    return ctx.unsupported(`grid [${grid.shape.join(', ')}] does not fit X [${x.shape.join(', ')}]`);
-  }
-  const modeName = ctx.string('mode', ctx.opset < 20 ? 'bilinear' : 'linear');
-  const mode = modeName === 'bilinear' || modeName === 'linear' ? 'linear' : modeName === 'bicubic' || modeName === 'cubic' ? 'cubic' : modeName === 'nearest' ? 'nearest' : ctx.unsupported(`unknown GridSample mode '${modeName}'`);
-  const padding = ctx.string('padding_mode', 'zeros');
-  if (padding !== 'zeros' && padding !== 'border' && padding !== 'reflection') return ctx.unsupported(`unknown padding_mode '${padding}'`);
-  const align = ctx.int('align_corners', 0) !== 0;
+  const { r, spatial, mode, padding, align, nt, C, P } = gridSamplePlan(ctx, x, grid);
   const xe = elemOf(ctx, x);
   const ge = elemOf(ctx, grid);
   const ye = elemOf(ctx, y);
   if (!isFloatElem(ge)) return ctx.unsupported(`GridSample with a ${grid.dtype} grid`);
   const n = numElements(y.shape);
   if (n === 0) return [];
-  const nt = mode === 'nearest' ? 1 : mode === 'linear' ? 2 : 4;
-  const C = x.shape[1]!;
-  const P = numElements(outSpatial);
   const plane = numElements(spatial);
   const inStr = stridesOf(spatial);
 
@@ -174,16 +162,12 @@ defineOnnxCuda(['RoiAlign'], (ctx) => {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const n = numElements(y.shape);
   if (n === 0) return [];
-  const oh = ctx.int('output_height', 1);
-  const ow = ctx.int('output_width', 1);
-  const ratio = ctx.int('sampling_ratio', 0);
-  const maxMode = ctx.string('mode', 'avg') === 'max';
-  const halfPixel = ctx.opset >= 16 && ctx.string('coordinate_transformation_mode', 'half_pixel') === 'half_pixel';
+  const { oh, ow, ratio, maxMode, halfPixel, spatialScale } = roiAlignParams(ctx);
   const xe = elemOf(ctx, x);
   const re = elemOf(ctx, rois);
   const ye = elemOf(ctx, y);
   const [add, sub, mul, div] = ['__fadd_rn', '__fsub_rn', '__fmul_rn', '__fdiv_rn'];
-  const sc = literal(Math.fround(ctx.float('spatial_scale', 1)), 'f32');
+  const sc = literal(Math.fround(spatialScale), 'f32');
   const off = halfPixel ? '0.5f' : '0.0f';
   const corner = (k: number) => `${sub}(${mul}((float)${load(`rois[roi * 4u + ${k}u]`, re)}, ${sc}), ${off})`;
   const xv = (o: string) => `(double)${load(`x[base + (unsigned)${o}]`, xe)}`;

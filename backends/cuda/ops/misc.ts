@@ -1,6 +1,7 @@
 // LRN, MaxUnpool and Det as the interpreter defines them (ir/interp/ops/norm-extra.ts,
 // pool-extra.ts, einsum.ts), ported from the WGSL lowering (backends/wgsl/ops/misc.ts). One thread
 // per result element (per matrix for Det). ReverseSequence lives in extra.ts.
+import { lrnParams, maxUnpoolGeometry } from '../../shared/misc-plan.ts';
 import type { CudaElem } from '../kernel.ts';
 import { defineOnnxCuda } from '../lowering.ts';
 import { elemOf, literal, load, numElements, perElementKernel, readBinding, store, stridesOf, u, writeBinding } from './index-util.ts';
@@ -17,14 +18,7 @@ defineOnnxCuda(['LRN'], (ctx) => {
   if (x.shape.length < 2) return ctx.unsupported('LRN needs rank ≥ 2');
   const n = numElements(x.shape);
   if (n === 0) return [];
-  const size = ctx.int('size');
-  const alpha = ctx.float('alpha', 1e-4);
-  const beta = ctx.float('beta', 0.75);
-  const bias = ctx.float('bias', 1);
-  const C = x.shape[1]!;
-  const P = numElements(x.shape.slice(2));
-  const lo = Math.floor((size - 1) / 2);
-  const hi = Math.ceil((size - 1) / 2);
+  const { size, alpha, beta, bias, C, P, lo, hi } = lrnParams(ctx, x);
   const dbl = e === 'f64';
   const ct = dbl ? 'double' : 'float';
   const k = (v: number) => (dbl ? literal(v, 'f64') : literal(Math.fround(v), 'f32'));
@@ -51,18 +45,10 @@ defineOnnxCuda(['MaxUnpool'], (ctx) => {
   const x = ctx.input(0)!;
   const idx = ctx.input(1)!;
   const y = ctx.output(0)!;
-  const r = x.shape.length - 2;
-  if (r < 1) return ctx.unsupported('MaxUnpool needs rank ≥ 3');
-  const kernel = ctx.ints('kernel_shape');
-  const strides = ctx.ints('strides', new Array(r).fill(1));
-  const pads = ctx.ints('pads', new Array(2 * r).fill(0));
-  const inferred = [...x.shape.slice(0, 2), ...x.shape.slice(2).map((d, i) => (d - 1) * strides[i]! + kernel[i]! - pads[i]! - pads[i + r]!)];
+  const { inferred, nInf, same } = maxUnpoolGeometry(ctx, x, y);
   const shape = y.shape;
-  if (shape.length !== inferred.length) return ctx.unsupported(`output_shape has rank ${shape.length}, X rank ${x.shape.length}`);
   const n = numElements(shape);
   if (n === 0) return [];
-  const nInf = numElements(inferred);
-  const same = shape.every((d, i) => d === inferred[i]);
   const ye = elemOf(ctx, y);
   const zero = perElementKernel(ctx, 'maxunpool_zero', [writeBinding(ctx, 'y', y)], n, [`y[flat] = ${literal(0, ye)};`]);
   const nx = numElements(x.shape);

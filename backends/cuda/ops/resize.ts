@@ -10,25 +10,13 @@
 // Scales, sizes and roi may be constants (baked into the text) or computed: the result's shape is
 // static once the model is specialized, so a computed operand is read from its buffer. Axes whose
 // resize is the identity are known when compiling and read the output index directly.
-import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
+import type { ResizePlan } from '../../shared/resize-plan.ts';
+import { resizeNodePlan } from '../../shared/resize-plan.ts';
 import type { CudaBinding, CudaElem } from '../kernel.ts';
 import { C_TYPE } from '../kernel.ts';
 import type { CudaContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
-import { affine, decompose, elemOf, literal, load, normAxis, numElements, perElementKernel, readBinding, stridesOf, writeBinding } from './index-util.ts';
-
-type Mode = 'nearest' | 'linear' | 'cubic';
-
-/** An operand as the lowering sees it: omitted (or empty), known values, or read at run time. */
-type Src = { kind: 'none' } | { kind: 'const'; v: number[] } | { kind: 'runtime'; t: StaticTensor };
-
-function operand(ctx: CudaContext, i: number): Src {
-  if (!ctx.node.inputs[i]) return { kind: 'none' };
-  const t = ctx.input(i)!;
-  if (numElements(t.shape) === 0) return { kind: 'none' };
-  const c = ctx.constant(i);
-  return c ? { kind: 'const', v: toNumbers(fromConst(c)) } : { kind: 'runtime', t };
-}
+import { affine, decompose, elemOf, literal, load, numElements, perElementKernel, readBinding, stridesOf, writeBinding } from './index-util.ts';
 
 /** How a resized axis reads its scale (as float for coordinates, double for the filter) and roi. */
 interface AxisExpr {
@@ -38,14 +26,8 @@ interface AxisExpr {
   roiEnd: string;
 }
 
-interface Plan {
-  mode: Mode;
-  coord: string;
-  nearest: string;
-  cubicA: number;
-  exclude: boolean;
-  antialias: boolean;
-  extrapolation: number;
+/** The shared plan (../../shared/resize-plan.ts) with its axes as C expressions. */
+interface Plan extends Omit<ResizePlan, 'axes'> {
   /** Per axis of X: undefined where the resize is the identity. */
   axes: (AxisExpr | undefined)[];
   bindings: CudaBinding[];
@@ -56,150 +38,33 @@ interface Plan {
 const f32 = (v: number) => literal(Math.fround(v), 'f32');
 const f64 = (v: number) => literal(v, 'f64');
 
-function modeOf(ctx: CudaContext): Mode {
-  const m = ctx.string('mode', 'nearest').toLowerCase();
-  if (m === 'nearest') return 'nearest';
-  if (m === 'linear' || m === 'bilinear' || m === 'trilinear') return 'linear';
-  if (m === 'cubic' || m === 'bicubic') return 'cubic';
-  return ctx.unsupported(`unknown resize mode '${m}'`);
-}
-
-const COORDS = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize'];
-const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
-
-/**
- * Whether an axis with a known scale is the identity: scale 1 and the same length map every
- * coordinate mode but tf_half_pixel_for_nn (x + 0.5) to x exactly, tf_crop_and_resize too where
- * its roi is [0, 1]; then every mode's taps are x with weight 1.
- */
-function isIdentity(coord: string, inLen: number, outLen: number, scale: number, roi?: [number, number]): boolean {
-  if (scale !== 1 || inLen !== outLen || coord === 'tf_half_pixel_for_nn') return false;
-  return coord !== 'tf_crop_and_resize' || (roi !== undefined && roi[0] === 0 && roi[1] === 1);
-}
-
-function emptyPlan(r: number, o: Omit<Plan, 'axes' | 'bindings' | 'pre'>): Plan {
-  return { ...o, axes: new Array<AxisExpr | undefined>(r).fill(undefined), bindings: [], pre: [] };
-}
-
-/** Axis d with a scale known when compiling; `roi` known values, `roiExpr` read from a buffer. */
-function hostAxis(p: Plan, d: number, scale: number, inLen: number, outLen: number, roi?: [number, number], roiExpr?: [string, string]): void {
-  if (isIdentity(p.coord, inLen, outLen, scale, roiExpr ? undefined : (roi ?? [0, 1]))) return;
-  const [rs, re] = roiExpr ?? [f32(roi?.[0] ?? 0), f32(roi?.[1] ?? 1)];
-  p.axes[d] = { scaleF: f32(scale), scaleD: f64(scale), roiStart: rs, roiEnd: re };
-}
-
-/** Axis d whose scale the kernel computes (`scaleD` a double expression). */
-function runtimeAxis(p: Plan, d: number, scaleD: string, roiExpr?: [string, string]): void {
-  p.axes[d] = { scaleF: `(float)(${scaleD})`, scaleD, roiStart: roiExpr?.[0] ?? f32(0), roiEnd: roiExpr?.[1] ?? f32(1) };
-}
-
 /** A buffer element as double (f16/bf16 widened first). */
 function readD(ctx: CudaContext, param: string, t: StaticTensor, i: number): string {
   return `(double)${load(`${param}[${i}]`, elemOf(ctx, t))}`;
 }
 
-/** Upsample and Resize-10: scales for every axis, asymmetric coordinates, legacy nearest. */
-function legacyPlan(ctx: CudaContext, x: StaticTensor, y: StaticTensor, scales: Src): Plan {
-  const r = x.shape.length;
-  const plan = emptyPlan(r, { mode: modeOf(ctx), coord: 'asymmetric', nearest: 'legacy', cubicA: -0.75, exclude: false, antialias: false, extrapolation: 0 });
-  if (scales.kind === 'none') return ctx.unsupported(`${ctx.node.op} needs scales`);
-  if (scales.kind === 'const') {
-    if (scales.v.length !== r) return ctx.unsupported(`${scales.v.length} scales for rank ${r}`);
-    scales.v.forEach((s, d) => hostAxis(plan, d, s, x.shape[d]!, y.shape[d]!));
-  } else {
-    if (numElements(scales.t.shape) !== r) return ctx.unsupported(`${numElements(scales.t.shape)} scales for rank ${r}`);
-    plan.bindings.push(readBinding(ctx, 'scales', scales.t));
-    for (let d = 0; d < r; d++) runtimeAxis(plan, d, readD(ctx, 'scales', scales.t, d));
+/** Known scales and roi become literals (baked into the text); computed ones are buffer reads. */
+function cudaPlan(ctx: CudaContext, sp: ResizePlan): Plan {
+  const buf = (name: string) => sp.buffers.find((b) => b.name === name)!.t;
+  const pre: string[] = [];
+  if (sp.kscale) {
+    const ratios = sp.kscale.ratios.map(({ index, inLen }) => `(double)sizes[${index}] / ${f64(inLen)}`);
+    const fn = sp.kscale.fn === 'min' ? 'fmin' : 'fmax';
+    pre.push(`const double kscale = ${ratios.reduce((a, b) => `${fn}(${a}, ${b})`)};`);
   }
-  return plan;
-}
-
-/** Resize-11 and later: roi, scales or sizes, the attributes of opsets 11, 13, 18 and 19. */
-function resizePlan(ctx: CudaContext, x: StaticTensor, y: StaticTensor): Plan {
-  const r = x.shape.length;
-  const coord = ctx.string('coordinate_transformation_mode', 'half_pixel');
-  if (!COORDS.includes(coord)) return ctx.unsupported(`unknown coordinate_transformation_mode '${coord}'`);
-  const nearest = ctx.string('nearest_mode', 'round_prefer_floor');
-  if (!NEAREST_MODES.includes(nearest)) return ctx.unsupported(`unknown nearest_mode '${nearest}'`);
-  const plan = emptyPlan(r, {
-    mode: modeOf(ctx), coord, nearest, cubicA: ctx.float('cubic_coeff_a', -0.75),
-    exclude: ctx.int('exclude_outside', 0) !== 0, antialias: ctx.int('antialias', 0) !== 0,
-    extrapolation: ctx.float('extrapolation_value', 0),
+  const axes = sp.axes.map((a): AxisExpr | undefined => {
+    if (!a) return undefined;
+    const roiExpr = a.roiAt && a.roiAt.map((i) => `(float)${readD(ctx, 'roi', buf('roi'), i)}`);
+    if (typeof a.scale === 'number') {
+      const [rs, re] = roiExpr ?? [f32(a.roi?.[0] ?? 0), f32(a.roi?.[1] ?? 1)];
+      return { scaleF: f32(a.scale), scaleD: f64(a.scale), roiStart: rs!, roiEnd: re! };
+    }
+    const scaleD = a.scale === 'kscale' ? 'kscale' : readD(ctx, 'scales', buf('scales'), a.scale.index);
+    return { scaleF: `(float)(${scaleD})`, scaleD, roiStart: roiExpr?.[0] ?? f32(0), roiEnd: roiExpr?.[1] ?? f32(1) };
   });
-  const axesList = ctx.attr('axes') ? ctx.ints('axes').map((a) => normAxis(a, r)) : x.shape.map((_, i) => i);
-  const k = axesList.length;
-  const scales = operand(ctx, 2);
-  const sizes = operand(ctx, 3);
-  if ((scales.kind === 'none') === (sizes.kind === 'none')) return ctx.unsupported('Resize takes exactly one of scales and sizes');
-  const count = (s: Src) => (s.kind === 'const' ? s.v.length : s.kind === 'runtime' ? numElements(s.t.shape) : 0);
-  const given = scales.kind === 'none' ? 'sizes' : 'scales';
-  const m = count(scales.kind === 'none' ? sizes : scales);
-  if (m !== k) return ctx.unsupported(`${m} ${given} for ${k} axes`);
-  if (scales.kind === 'runtime') plan.bindings.push(readBinding(ctx, 'scales', scales.t));
-
-  // The roi matters only to tf_crop_and_resize: [starts…, ends…] over the listed axes.
-  let roiConst: number[] | undefined;
-  let roiT: StaticTensor | undefined;
-  if (coord === 'tf_crop_and_resize') {
-    const roi = operand(ctx, 1);
-    if (count(roi) !== 2 * k) return ctx.unsupported(`tf_crop_and_resize needs roi of ${2 * k} values`);
-    if (roi.kind === 'const') roiConst = roi.v;
-    else if (roi.kind === 'runtime') {
-      roiT = roi.t;
-      plan.bindings.push(readBinding(ctx, 'roi', roi.t));
-    }
-  }
-  const roiOf = (i: number): { roi?: [number, number]; expr?: [string, string] } =>
-    roiConst
-      ? { roi: [roiConst[i]!, roiConst[i + k]!] }
-      : roiT
-        ? { expr: [`(float)${readD(ctx, 'roi', roiT, i)}`, `(float)${readD(ctx, 'roi', roiT, i + k)}`] }
-        : {};
-
-  const listed = new Map(axesList.map((ax, i) => [ax, i]));
-  const policy = ctx.string('keep_aspect_ratio_policy', 'stretch');
-  if (sizes.kind !== 'none' && policy !== 'stretch' && policy !== 'not_larger' && policy !== 'not_smaller') {
-    return ctx.unsupported(`unknown keep_aspect_ratio_policy '${policy}'`);
-  }
-  // A shared scale from computed sizes (keep_aspect_ratio_policy) is computed once as `kscale`.
-  if (sizes.kind === 'runtime' && policy !== 'stretch') {
-    plan.bindings.push(readBinding(ctx, 'sizes', sizes.t));
-    const ratios = axesList.map((ax, i) => `(double)sizes[${i}] / ${f64(x.shape[ax]!)}`);
-    const fn = policy === 'not_larger' ? 'fmin' : 'fmax';
-    plan.pre.push(`const double kscale = ${ratios.reduce((a, b) => `${fn}(${a}, ${b})`)};`);
-  }
-  let shared: number | undefined;
-  if (sizes.kind === 'const' && policy !== 'stretch') {
-    const ratios = axesList.map((ax, i) => sizes.v[i]! / x.shape[ax]!);
-    shared = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
-  }
-
-  for (let d = 0; d < r; d++) {
-    const i = listed.get(d);
-    const inLen = x.shape[d]!;
-    const outLen = y.shape[d]!;
-    if (i === undefined) {
-      hostAxis(plan, d, 1, inLen, outLen);
-      continue;
-    }
-    const { roi, expr } = roiOf(i);
-    if (scales.kind === 'const') {
-      const s = scales.v[i]!;
-      if (!(s > 0)) return ctx.unsupported(`scale ${s} must be positive`);
-      hostAxis(plan, d, s, inLen, outLen, roi, expr);
-    } else if (scales.kind === 'runtime') {
-      runtimeAxis(plan, d, readD(ctx, 'scales', scales.t, i), expr);
-    } else if (policy === 'stretch') {
-      // The result's length is the requested size, so the scale is known from the static shapes.
-      hostAxis(plan, d, outLen / inLen, inLen, outLen, roi, expr);
-    } else if (shared !== undefined) {
-      hostAxis(plan, d, shared, inLen, outLen, roi, expr);
-    } else {
-      runtimeAxis(plan, d, 'kscale', expr);
-    }
-  }
-  return plan;
+  return { ...sp, axes, bindings: sp.buffers.map((b) => readBinding(ctx, b.name, b.t)), pre };
 }
+
 
 /**
  * C (float) of the source coordinate of output position `x` along an axis of `inLen` → `outLen`,
@@ -347,18 +212,8 @@ function storeAcc(e: CudaElem): string {
   return `(${C_TYPE[e]})(long long)acc`;
 }
 
-defineOnnxCuda(['Resize'], (ctx) => {
+defineOnnxCuda(['Resize', 'Upsample'], (ctx) => {
   const x = ctx.input(0)!;
   const y = ctx.output(0)!;
-  const plan = ctx.opset < 11 ? legacyPlan(ctx, x, y, operand(ctx, 1)) : resizePlan(ctx, x, y);
-  return resizeKernels(ctx, x, y, plan);
-});
-
-defineOnnxCuda(['Upsample'], (ctx) => {
-  const x = ctx.input(0)!;
-  const y = ctx.output(0)!;
-  // Upsample-1's height_scale / width_scale are not evaluated by the interpreter (the oracle).
-  if (ctx.opset < 7) return ctx.unsupported('Upsample before opset 7 (height_scale / width_scale)');
-  const scales: Src = ctx.opset < 9 ? { kind: 'const', v: [...ctx.floats('scales')] } : operand(ctx, 1);
-  return resizeKernels(ctx, x, y, legacyPlan(ctx, x, y, scales));
+  return resizeKernels(ctx, x, y, cudaPlan(ctx, resizeNodePlan(ctx, x, y)));
 });

@@ -10,6 +10,7 @@
 // kernel reads what it still needs from the buffer. Where they are constants the value is baked
 // in (the driver has usually folded a node whose operands are all constants).
 import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
+import { dftGeometry } from '../../shared/signal-plan.ts';
 import type { CudaBinding, CudaElem } from '../kernel.ts';
 import { C_TYPE } from '../kernel.ts';
 import type { CudaContext } from '../lowering.ts';
@@ -95,25 +96,7 @@ defineOnnxCuda(['DFT'], (ctx) => {
   const y = ctx.output(0)!;
   const xe = elemOf(ctx, x);
   if (xe === 'bool') return ctx.unsupported('DFT on bool');
-  const r = x.shape.length;
-  const cw = x.shape[r - 1]!;
-  if (cw !== 1 && cw !== 2) return ctx.unsupported(`the last dim must be 1 (real) or 2 (complex), got [${x.shape.join(', ')}]`);
-  let axis: number;
-  if (ctx.opset < 20) axis = ctx.int('axis', 1);
-  else if (!ctx.node.inputs[2]) axis = -2;
-  else {
-    const c = ctx.constant(2);
-    if (!c) return ctx.unsupported("DFT's axis operand must be a constant for the CUDA backend");
-    axis = toNumbers(fromConst(c))[0]!;
-  }
-  if (axis < 0) axis += r;
-  if (axis < 0 || axis > r - 2) return ctx.unsupported(`axis is outside the signal dims of [${x.shape.join(', ')}]`);
-  const inverse = ctx.int('inverse', 0) !== 0;
-  const len = x.shape[axis]!;
-  const bins = y.shape[axis]!;
-  if (y.shape[r - 1] !== 2) return ctx.unsupported(`a DFT result of [${y.shape.join(', ')}] (the kernel writes complex bins)`);
-  const outer = numElements(x.shape.slice(0, axis));
-  const inner = numElements(x.shape.slice(axis + 1, r - 1));
+  const { cw, inverse, len, bins, outer, inner } = dftGeometry(ctx, x, y, 'CUDA');
   const total = outer * bins * inner;
   if (total === 0) return [];
   const bindings: CudaBinding[] = [readBinding(ctx, 'x', x), writeBinding(ctx, 'y', y)];

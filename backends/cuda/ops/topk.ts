@@ -6,28 +6,17 @@
 // sort pass and no atomics: the rank is a strict total order, so each of the k positions is
 // written exactly once. k is the result's static size along the axis; a constant k operand must
 // agree with it.
-import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
+import { topKPlan } from '../../shared/topk-plan.ts';
 import { C_TYPE } from '../kernel.ts';
 import { defineOnnxCuda } from '../lowering.ts';
-import { elemOf, load, normAxis, numElements, perElementKernel, readBinding, u, writeBinding } from './index-util.ts';
+import { elemOf, load, perElementKernel, readBinding, u, writeBinding } from './index-util.ts';
 
 defineOnnxCuda(['TopK'], (ctx) => {
   const x = ctx.input(0)!;
   const yv = ctx.output(0);
   const yi = ctx.output(1);
-  const r = x.shape.length;
-  if (r === 0) return ctx.unsupported('TopK needs rank ≥ 1');
-  const axis = normAxis(ctx.int('axis', -1), r);
-  const n = x.shape[axis]!;
-  const out = (yv ?? yi)!;
-  const k = out.shape[axis]!;
-  const given = ctx.opset < 10 ? ctx.int('k') : ctx.constant(1) ? toNumbers(fromConst(ctx.constant(1)!))[0] : undefined;
-  if (given !== undefined && given !== k) return ctx.unsupported(`k = ${given} but the result has ${k} elements along axis ${axis}`);
-  if (k > n) return ctx.unsupported(`k = ${k} exceeds the ${n} elements along axis ${axis}`);
-  const largest = ctx.int('largest', 1) !== 0;
-  const inner = numElements(x.shape.slice(axis + 1));
-  const total = numElements(x.shape);
-  if (total === 0 || k === 0 || (!yv && !yi)) return [];
+  const { n, k, largest, inner, total, empty } = topKPlan(ctx, x, yv, yi);
+  if (empty) return [];
   const xe = elemOf(ctx, x);
   const isFloat = xe === 'f32' || xe === 'f64' || xe === 'f16' || xe === 'bf16';
   const ct = isFloat ? (xe === 'f64' ? 'double' : 'float') : C_TYPE[xe];

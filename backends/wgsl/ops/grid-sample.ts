@@ -3,6 +3,7 @@
 // element, mirroring the interpreter (ir/interp/ops/sample.ts), which follows ONNX Runtime's
 // border handling. The grid, the ROIs and the batch indices are data, read from their buffers:
 // they do not change the output shape, so they need not be constants.
+import { gridSamplePlan, roiAlignParams } from '../../shared/grid-sample-plan.ts';
 import { IndexSpace, numElements, stridesOf } from '../index-helper.ts';
 import type { Kernel, KernelUniform } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
@@ -46,20 +47,7 @@ defineOnnxWgsl(['GridSample'], (ctx) => {
   const x = ctx.input(0)!;
   const grid = ctx.input(1)!;
   const y = ctx.output(0)!;
-  const r = x.shape.length - 2;
-  const spatial = x.shape.slice(2);
-  const outSpatial = grid.shape.slice(1, -1);
-  if (r < 1 || grid.shape[0] !== x.shape[0] || grid.shape[grid.shape.length - 1] !== r || outSpatial.length !== r) {
-    return ctx.unsupported(`grid [${grid.shape.join(', ')}] does not fit X [${x.shape.join(', ')}]`);
-  }
-  const modeName = ctx.string('mode', ctx.opset < 20 ? 'bilinear' : 'linear');
-  const mode = modeName === 'bilinear' || modeName === 'linear' ? 'linear' : modeName === 'bicubic' || modeName === 'cubic' ? 'cubic' : modeName === 'nearest' ? 'nearest' : ctx.unsupported(`unknown GridSample mode '${modeName}'`);
-  const padding = ctx.string('padding_mode', 'zeros');
-  if (padding !== 'zeros' && padding !== 'border' && padding !== 'reflection') return ctx.unsupported(`unknown padding_mode '${padding}'`);
-  const align = ctx.int('align_corners', 0) !== 0;
-  const nt = mode === 'nearest' ? 1 : mode === 'linear' ? 2 : 4;
-  const C = x.shape[1]!;
-  const P = numElements(outSpatial);
+  const { r, spatial, mode, padding, align, nt, C, P } = gridSamplePlan(ctx, x, grid);
 
   // taps(g, size): the coordinate (align_corners maps −1, 1 to the corner centres, else to the
   // outer edges), moved inside first (border clamps, reflection mirrors; cubic under border keeps
@@ -170,11 +158,7 @@ defineOnnxWgsl(['RoiAlign'], (ctx) => {
   const y = ctx.output(0)!;
   if (x.shape.length !== 4) return ctx.unsupported(`RoiAlign takes a 4-D X, got rank ${x.shape.length}`);
   const [, C, H, W] = x.shape as [number, number, number, number];
-  const oh = ctx.int('output_height', 1);
-  const ow = ctx.int('output_width', 1);
-  const ratio = ctx.int('sampling_ratio', 0);
-  const maxMode = ctx.string('mode', 'avg') === 'max';
-  const halfPixel = ctx.opset >= 16 && ctx.string('coordinate_transformation_mode', 'half_pixel') === 'half_pixel';
+  const { oh, ow, ratio, maxMode, halfPixel, spatialScale } = roiAlignParams(ctx);
   const xv = readVar(ctx, 'x', x);
   const rv = readVar(ctx, 'rois', rois);
   const bv = readVar(ctx, 'bidx', bidx);
@@ -254,7 +238,7 @@ fn bilinear(yy: f32, xx: f32, hh: i32, ww: i32, o: ptr<function, array<i32, 4>>,
     [
       ...space.uniforms,
       { name: 'dims', type: 'u32', value: [H, W] },
-      { name: 'scale', type: 'f32', value: ctx.float('spatial_scale', 1) },
+      { name: 'scale', type: 'f32', value: spatialScale },
       { name: 'off', type: 'f32', value: halfPixel ? 0.5 : 0 },
       { name: 'ratio', type: 'i32', value: ratio },
     ],

@@ -1,6 +1,7 @@
 // LRN, EyeLike, ReverseSequence, MaxUnpool and Det, each as the interpreter defines them
 // (ir/interp/ops/norm-extra.ts, misc-extra.ts, pool-extra.ts, einsum.ts), with sizes baked into
 // the WGSL (shapes are static after specialization).
+import { lrnParams, maxUnpoolGeometry, reverseSequenceGeometry } from '../../shared/misc-plan.ts';
 import { numElements, stridesOf } from '../index-helper.ts';
 import type { Kernel } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
@@ -27,14 +28,7 @@ defineOnnxWgsl(['LRN'], (ctx) => {
   const y = ctx.output(0)!;
   if (ctypeOf(x.dtype) !== 'f32') return ctx.unsupported(`LRN on ${x.dtype}`);
   if (x.shape.length < 2) return ctx.unsupported('LRN needs rank ≥ 2');
-  const size = ctx.int('size');
-  const alpha = ctx.float('alpha', 1e-4);
-  const beta = ctx.float('beta', 0.75);
-  const bias = ctx.float('bias', 1);
-  const C = x.shape[1]!;
-  const P = numElements(x.shape.slice(2));
-  const lo = Math.floor((size - 1) / 2);
-  const hi = Math.ceil((size - 1) / 2);
+  const { size, alpha, beta, bias, C, P, lo, hi } = lrnParams(ctx, x);
   const xv = readVar(ctx, 'x', x);
   const yv = writeVar(ctx, 'y', y);
   return perElement(ctx, 'lrn', `C${C}P${P}`, numElements(x.shape), [xv, yv], [
@@ -71,17 +65,7 @@ defineOnnxWgsl(['ReverseSequence'], (ctx) => {
   const x = ctx.input(0)!;
   const lens = ctx.input(1)!;
   const y = ctx.output(0)!;
-  const batchAxis = ctx.int('batch_axis', 1);
-  const timeAxis = ctx.int('time_axis', 0);
-  const r = x.shape.length;
-  if (r < 2 || batchAxis === timeAxis || ![0, 1].includes(batchAxis) || ![0, 1].includes(timeAxis)) {
-    return ctx.unsupported(`batch_axis ${batchAxis}, time_axis ${timeAxis} on rank ${r}`);
-  }
-  const xs = stridesOf(x.shape);
-  const T = x.shape[timeAxis]!;
-  const B = x.shape[batchAxis]!;
-  const ts = xs[timeAxis]!;
-  const bs = xs[batchAxis]!;
+  const { T, B, ts, bs } = reverseSequenceGeometry(ctx, x);
   return perElement(ctx, 'reverse_sequence', `${T}x${B}`, numElements(x.shape), [readVar(ctx, 'x', x), readVar(ctx, 'lens', lens), writeVar(ctx, 'y', y)], [
     `let t = i32((flat / ${u(ts)}) % ${u(T)});`,
     `let b = (flat / ${u(bs)}) % ${u(B)};`,
@@ -99,16 +83,8 @@ defineOnnxWgsl(['MaxUnpool'], (ctx) => {
   const x = ctx.input(0)!;
   const idx = ctx.input(1)!;
   const y = ctx.output(0)!;
-  const r = x.shape.length - 2;
-  if (r < 1) return ctx.unsupported('MaxUnpool needs rank ≥ 3');
-  const kernel = ctx.ints('kernel_shape');
-  const strides = ctx.ints('strides', new Array(r).fill(1));
-  const pads = ctx.ints('pads', new Array(2 * r).fill(0));
-  const inferred = [...x.shape.slice(0, 2), ...x.shape.slice(2).map((d, i) => (d - 1) * strides[i]! + kernel[i]! - pads[i]! - pads[i + r]!)];
+  const { inferred, nInf, same } = maxUnpoolGeometry(ctx, x, y);
   const shape = y.shape;
-  if (shape.length !== inferred.length) return ctx.unsupported(`output_shape has rank ${shape.length}, X rank ${x.shape.length}`);
-  const nInf = numElements(inferred);
-  const same = shape.every((d, i) => d === inferred[i]);
   const yv = writeVar(ctx, 'y', y);
   const e = yv.binding.elem;
   const zero = perElement(ctx, 'maxunpool_zero', e, numElements(shape), [yv], [`y[flat] = ${e}(0);`]);

@@ -11,7 +11,8 @@
 // its buffer (the conformance models feed them as graph inputs). Axes whose resize is the identity
 // (scale 1, same length, a coordinate mode that maps x to x) are known on the host and read the
 // output index directly.
-import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
+import type { ResizePlan } from '../../shared/resize-plan.ts';
+import { resizeNodePlan } from '../../shared/resize-plan.ts';
 import { IndexSpace, numElements, stridesOf } from '../index-helper.ts';
 import type { Kernel, KernelUniform } from '../kernel.ts';
 import type { LowerContext, StaticTensor } from '../lowering.ts';
@@ -19,22 +20,9 @@ import { defineOnnxWgsl } from '../lowering.ts';
 import type { BoundVar } from '../template.ts';
 import { buildKernel, elementDispatch, threadIndex } from '../template.ts';
 import { uniformAt } from '../uniforms.ts';
-import { normAxis, readVar, writeVar } from './common.ts';
+import { readVar, writeVar } from './common.ts';
 
 const WG = 64;
-
-type Mode = 'nearest' | 'linear' | 'cubic';
-
-/** An operand as the lowering sees it: omitted (or empty), known values, or read at run time. */
-type Src = { kind: 'none' } | { kind: 'const'; v: number[] } | { kind: 'runtime'; t: StaticTensor };
-
-function operand(ctx: LowerContext, i: number): Src {
-  if (!ctx.node.inputs[i]) return { kind: 'none' };
-  const t = ctx.input(i)!;
-  if (numElements(t.shape) === 0) return { kind: 'none' };
-  const c = ctx.constant(i);
-  return c ? { kind: 'const', v: toNumbers(fromConst(c)) } : { kind: 'runtime', t };
-}
 
 /** How a resized axis reads its scale and roi: WGSL f32 expressions. */
 interface AxisExpr {
@@ -43,20 +31,10 @@ interface AxisExpr {
   roiEnd: string;
 }
 
-interface Plan {
-  mode: Mode;
-  coord: string;
-  nearest: string;
-  cubicA: number;
-  exclude: boolean;
-  antialias: boolean;
-  extrapolation: number;
+/** The shared plan (../../shared/resize-plan.ts) with its axes as WGSL expressions. */
+interface Plan extends Omit<ResizePlan, 'axes'> {
   /** Per axis of X: undefined where the resize is the identity. */
   axes: (AxisExpr | undefined)[];
-  /** Host-known scales and roi (uniforms; 1, 0, 1 where the kernel reads them otherwise). */
-  scale: number[];
-  roiStart: number[];
-  roiEnd: number[];
   /** Buffers of computed operands, and WGSL lines run once before the axes (a shared scale). */
   vars: BoundVar[];
   pre: string[];
@@ -64,157 +42,34 @@ interface Plan {
   srcKey: string;
 }
 
-function modeOf(ctx: LowerContext): Mode {
-  const m = ctx.string('mode', 'nearest').toLowerCase();
-  if (m === 'nearest') return 'nearest';
-  if (m === 'linear' || m === 'bilinear' || m === 'trilinear') return 'linear';
-  if (m === 'cubic' || m === 'bicubic') return 'cubic';
-  return ctx.unsupported(`unknown resize mode '${m}'`);
-}
-
-const COORDS = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize'];
-const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
-
 /**
- * Whether an axis with a host-known scale is the identity: scale 1 and the same length map every
- * coordinate mode but tf_half_pixel_for_nn (x + 0.5) to x exactly, and tf_crop_and_resize too
- * where its roi is [0, 1]; then every mode's taps are x with weight 1.
+ * Known scales and roi are read from the uniforms (the plan's scale / roiStart / roiEnd), so
+ * kernels differing only in them share text; computed ones are buffer reads.
  */
-function isIdentity(coord: string, inLen: number, outLen: number, scale: number, roi?: [number, number]): boolean {
-  if (scale !== 1 || inLen !== outLen || coord === 'tf_half_pixel_for_nn') return false;
-  return coord !== 'tf_crop_and_resize' || (roi !== undefined && roi[0] === 0 && roi[1] === 1);
-}
-
-/** Upsample and Resize-10: scales for every axis, asymmetric coordinates, legacy nearest. */
-function legacyPlan(ctx: LowerContext, x: StaticTensor, y: StaticTensor, scales: Src): Plan {
-  const r = x.shape.length;
-  const plan = emptyPlan(r, { mode: modeOf(ctx), coord: 'asymmetric', nearest: 'legacy', cubicA: -0.75, exclude: false, antialias: false, extrapolation: 0 });
-  if (scales.kind === 'none') return ctx.unsupported(`${ctx.node.op} needs scales`);
-  if (scales.kind === 'const') {
-    if (scales.v.length !== r) return ctx.unsupported(`${scales.v.length} scales for rank ${r}`);
-    scales.v.forEach((s, d) => hostAxis(plan, d, s, x.shape[d]!, y.shape[d]!));
-  } else {
-    if (numElements(scales.t.shape) !== r) return ctx.unsupported(`${numElements(scales.t.shape)} scales for rank ${r}`);
-    plan.vars.push(readVar(ctx, 'scales', scales.t));
-    for (let d = 0; d < r; d++) runtimeAxis(plan, d, `f32(scales[${d}])`);
+function wgslPlan(ctx: LowerContext, sp: ResizePlan): Plan {
+  const pre: string[] = [];
+  if (sp.kscale) {
+    const ratios = sp.kscale.ratios.map(({ index, inLen }) => `f32(sizes[${index}]) / ${inLen.toFixed(1)}`);
+    pre.push(`let kscale = ${ratios.reduce((a, b) => `${sp.kscale!.fn}(${a}, ${b})`)};`);
   }
-  return plan;
-}
-
-function emptyPlan(r: number, o: Pick<Plan, 'mode' | 'coord' | 'nearest' | 'cubicA' | 'exclude' | 'antialias' | 'extrapolation'>): Plan {
-  return {
-    ...o,
-    axes: new Array<AxisExpr | undefined>(r).fill(undefined),
-    scale: new Array<number>(r).fill(1),
-    roiStart: new Array<number>(r).fill(0),
-    roiEnd: new Array<number>(r).fill(1),
-    vars: [],
-    pre: [],
-    srcKey: '',
-  };
-}
-
-/** Axis d with a scale known when compiling (roi from the uniforms unless `roi` says otherwise). */
-function hostAxis(p: Plan, d: number, scale: number, inLen: number, outLen: number, roi?: [number, number], roiExpr?: [string, string]): void {
-  p.scale[d] = scale;
-  if (roi) [p.roiStart[d], p.roiEnd[d]] = roi;
-  const known = roiExpr === undefined;
-  if (isIdentity(p.coord, inLen, outLen, scale, known ? (roi ?? [0, 1]) : undefined)) {
-    p.srcKey += 'i';
-    return;
-  }
-  p.axes[d] = { scale: uniformAt('scale', d), roiStart: roiExpr?.[0] ?? uniformAt('roi_s', d), roiEnd: roiExpr?.[1] ?? uniformAt('roi_e', d) };
-  p.srcKey += known ? 'h' : 'hr';
-}
-
-/** Axis d whose scale the kernel reads (a computed scales or sizes operand). */
-function runtimeAxis(p: Plan, d: number, scale: string, roiExpr?: [string, string]): void {
-  p.axes[d] = { scale, roiStart: roiExpr?.[0] ?? uniformAt('roi_s', d), roiEnd: roiExpr?.[1] ?? uniformAt('roi_e', d) };
-  p.srcKey += roiExpr ? 'rr' : 'r';
-}
-
-/** Resize-11 and later: roi, scales or sizes, the attributes of opsets 11, 13, 18 and 19. */
-function resizePlan(ctx: LowerContext, x: StaticTensor, y: StaticTensor): Plan {
-  const r = x.shape.length;
-  const coord = ctx.string('coordinate_transformation_mode', 'half_pixel');
-  if (!COORDS.includes(coord)) return ctx.unsupported(`unknown coordinate_transformation_mode '${coord}'`);
-  const nearest = ctx.string('nearest_mode', 'round_prefer_floor');
-  if (!NEAREST_MODES.includes(nearest)) return ctx.unsupported(`unknown nearest_mode '${nearest}'`);
-  const plan = emptyPlan(r, {
-    mode: modeOf(ctx), coord, nearest, cubicA: ctx.float('cubic_coeff_a', -0.75),
-    exclude: ctx.int('exclude_outside', 0) !== 0, antialias: ctx.int('antialias', 0) !== 0,
-    extrapolation: ctx.float('extrapolation_value', 0),
+  let srcKey = '';
+  const axes = sp.axes.map((a, d): AxisExpr | undefined => {
+    if (!a) {
+      srcKey += 'i';
+      return undefined;
+    }
+    const host = typeof a.scale === 'number';
+    srcKey += (host ? 'h' : 'r') + (a.roiAt ? 'r' : '');
+    const scale = typeof a.scale === 'number' ? uniformAt('scale', d) : a.scale === 'kscale' ? 'kscale' : `f32(scales[${a.scale.index}])`;
+    return {
+      scale,
+      roiStart: a.roiAt ? `f32(roi[${a.roiAt[0]}])` : uniformAt('roi_s', d),
+      roiEnd: a.roiAt ? `f32(roi[${a.roiAt[1]}])` : uniformAt('roi_e', d),
+    };
   });
-  const axesList = ctx.attr('axes') ? ctx.ints('axes').map((a) => normAxis(a, r)) : x.shape.map((_, i) => i);
-  const k = axesList.length;
-  const scales = operand(ctx, 2);
-  const sizes = operand(ctx, 3);
-  if ((scales.kind === 'none') === (sizes.kind === 'none')) return ctx.unsupported('Resize takes exactly one of scales and sizes');
-  const count = (s: Src) => (s.kind === 'const' ? s.v.length : s.kind === 'runtime' ? numElements(s.t.shape) : 0);
-  const given = scales.kind === 'none' ? 'sizes' : 'scales';
-  const m = count(scales.kind === 'none' ? sizes : scales);
-  if (m !== k) return ctx.unsupported(`${m} ${given} for ${k} axes`);
-  if (scales.kind === 'runtime') plan.vars.push(readVar(ctx, 'scales', scales.t));
-
-  // The roi matters only to tf_crop_and_resize: [starts…, ends…] over the listed axes.
-  let roiConst: number[] | undefined;
-  let roiRuntime = false;
-  if (coord === 'tf_crop_and_resize') {
-    const roi = operand(ctx, 1);
-    if (count(roi) !== 2 * k) return ctx.unsupported(`tf_crop_and_resize needs roi of ${2 * k} values`);
-    if (roi.kind === 'const') roiConst = roi.v;
-    else if (roi.kind === 'runtime') {
-      plan.vars.push(readVar(ctx, 'roi', roi.t));
-      roiRuntime = true;
-    }
-  }
-  const roiOf = (i: number): { roi?: [number, number]; expr?: [string, string] } =>
-    roiConst ? { roi: [roiConst[i]!, roiConst[i + k]!] } : roiRuntime ? { expr: [`f32(roi[${i}])`, `f32(roi[${i + k}])`] } : {};
-
-  const listed = new Map(axesList.map((ax, i) => [ax, i]));
-  // A shared scale (keep_aspect_ratio_policy with computed sizes) is computed once as `kscale`.
-  const policy = ctx.string('keep_aspect_ratio_policy', 'stretch');
-  if (sizes.kind !== 'none' && policy !== 'stretch' && policy !== 'not_larger' && policy !== 'not_smaller') {
-    return ctx.unsupported(`unknown keep_aspect_ratio_policy '${policy}'`);
-  }
-  if (sizes.kind === 'runtime' && policy !== 'stretch') {
-    plan.vars.push(readVar(ctx, 'sizes', sizes.t));
-    const ratios = axesList.map((ax, i) => `f32(sizes[${i}]) / ${(x.shape[ax]!).toFixed(1)}`);
-    const fn = policy === 'not_larger' ? 'min' : 'max';
-    plan.pre.push(`let kscale = ${ratios.reduce((a, b) => `${fn}(${a}, ${b})`)};`);
-  }
-  let shared: number | undefined;
-  if (sizes.kind === 'const' && policy !== 'stretch') {
-    const ratios = axesList.map((ax, i) => sizes.v[i]! / x.shape[ax]!);
-    shared = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
-  }
-
-  for (let d = 0; d < r; d++) {
-    const i = listed.get(d);
-    const inLen = x.shape[d]!;
-    const outLen = y.shape[d]!;
-    if (i === undefined) {
-      hostAxis(plan, d, 1, inLen, outLen);
-      continue;
-    }
-    const { roi, expr } = roiOf(i);
-    if (scales.kind === 'const') {
-      const s = scales.v[i]!;
-      if (!(s > 0)) return ctx.unsupported(`scale ${s} must be positive`);
-      hostAxis(plan, d, s, inLen, outLen, roi, expr);
-    } else if (scales.kind === 'runtime') {
-      runtimeAxis(plan, d, `f32(scales[${i}])`, expr);
-    } else if (policy === 'stretch') {
-      // The output length is the requested size, so the scale is known from the static shapes.
-      hostAxis(plan, d, outLen / inLen, inLen, outLen, roi, expr);
-    } else if (shared !== undefined) {
-      hostAxis(plan, d, shared, inLen, outLen, roi, expr);
-    } else {
-      runtimeAxis(plan, d, 'kscale', expr);
-    }
-  }
-  return plan;
+  return { ...sp, axes, vars: sp.buffers.map((b) => readVar(ctx, b.name, b.t)), pre, srcKey };
 }
+
 
 /** WGSL: the source coordinate of output position x along an axis (the interpreter's f32 steps). */
 function sourceFn(coord: string): string {
@@ -388,18 +243,8 @@ function resizeKernel(ctx: LowerContext, x: StaticTensor, y: StaticTensor, p: Pl
   ];
 }
 
-defineOnnxWgsl(['Resize'], (ctx) => {
+defineOnnxWgsl(['Resize', 'Upsample'], (ctx) => {
   const x = ctx.input(0)!;
   const y = ctx.output(0)!;
-  const plan = ctx.opset < 11 ? legacyPlan(ctx, x, y, operand(ctx, 1)) : resizePlan(ctx, x, y);
-  return resizeKernel(ctx, x, y, plan);
-});
-
-defineOnnxWgsl(['Upsample'], (ctx) => {
-  const x = ctx.input(0)!;
-  const y = ctx.output(0)!;
-  // Upsample-1's height_scale / width_scale are not evaluated by the interpreter (the oracle).
-  if (ctx.opset < 7) return ctx.unsupported('Upsample before opset 7 (height_scale / width_scale)');
-  const scales: Src = ctx.opset < 9 ? { kind: 'const', v: [...ctx.floats('scales')] } : operand(ctx, 1);
-  return resizeKernel(ctx, x, y, legacyPlan(ctx, x, y, scales));
+  return resizeKernel(ctx, x, y, wgslPlan(ctx, resizeNodePlan(ctx, x, y)));
 });

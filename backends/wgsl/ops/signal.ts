@@ -10,6 +10,7 @@
 // constants, lower.ts has usually folded the whole node (windows, MelWeightMatrix); otherwise
 // the value is baked into the WGSL.
 import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
+import { dftGeometry } from '../../shared/signal-plan.ts';
 import { numElements } from '../index-helper.ts';
 import type { Kernel } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
@@ -129,32 +130,14 @@ defineOnnxWgsl(['DFT'], (ctx) => {
   const x = ctx.input(0)!;
   const y = ctx.output(0)!;
   floatOnly(ctx, x.dtype);
-  const r = x.shape.length;
-  const cw = x.shape[r - 1]!;
-  if (cw !== 1 && cw !== 2) return ctx.unsupported(`the last dim must be 1 (real) or 2 (complex), got [${x.shape.join(', ')}]`);
-  let axis: number;
-  if (ctx.opset < 20) axis = ctx.int('axis', 1);
-  else if (!ctx.node.inputs[2]) axis = -2;
-  else {
-    const c = ctx.constant(2);
-    if (!c) return ctx.unsupported("DFT's axis operand must be a constant for the WGSL backend");
-    axis = toNumbers(fromConst(c))[0]!;
-  }
-  if (axis < 0) axis += r;
-  if (axis < 0 || axis > r - 2) return ctx.unsupported(`axis is outside the signal dims of [${x.shape.join(', ')}]`);
-  const inverse = ctx.int('inverse', 0) !== 0;
+  const { cw, inverse, len, bins, outer, inner } = dftGeometry(ctx, x, y, 'WGSL');
   const onesided = ctx.int('onesided', 0) !== 0;
-  const len = x.shape[axis]!;
-  const bins = y.shape[axis]!;
-  if (y.shape[r - 1] !== 2) return ctx.unsupported(`a DFT result of [${y.shape.join(', ')}] (the kernel writes complex bins)`);
   const xv = readVar(ctx, 'x', x);
   const yv = writeVar(ctx, 'y', y);
   const vars = [xv, yv];
   // dft_length: a constant, a graph input read at run time, or the axis length.
   const n = scalarOperand(ctx, 1, 'dl', vars, 'i32') ?? `${len}`;
   const known = !ctx.node.inputs[1] ? len : ctx.constant(1) ? Number(n) : undefined;
-  const outer = numElements(x.shape.slice(0, axis));
-  const inner = numElements(x.shape.slice(axis + 1, r - 1));
   const load = (at: string) => (xv.binding.elem === 'f32' ? `x[${at}]` : `f32(x[${at}])`);
   const xAt = (m: string) => `((o * ${u(len)} + ${m}) * ${u(inner)} + i) * ${u(cw)}`;
   const body = [

@@ -6,11 +6,10 @@
 // rank is a strict total order, so the k positions are each written exactly once.
 // k is the result's static size along the axis (the model is specialized, so it is known when
 // compiling); a constant k operand must agree with it.
-import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
-import { numElements } from '../index-helper.ts';
+import { topKPlan } from '../../shared/topk-plan.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
 import { buildKernel, elementDispatch, threadIndex } from '../template.ts';
-import { normAxis, readVar, writeVar } from './common.ts';
+import { readVar, writeVar } from './common.ts';
 import { ctypeOf } from './ew-table.ts';
 import { u } from './kernel-util.ts';
 
@@ -20,20 +19,8 @@ defineOnnxWgsl(['TopK'], (ctx) => {
   const x = ctx.input(0)!;
   const yv = ctx.output(0);
   const yi = ctx.output(1);
-  const r = x.shape.length;
-  if (r === 0) return ctx.unsupported('TopK needs rank ≥ 1');
-  const axis = normAxis(ctx.int('axis', -1), r);
-  const n = x.shape[axis]!;
-  const out = (yv ?? yi)!;
-  const k = out.shape[axis]!;
-  const given = ctx.opset < 10 ? ctx.int('k') : ctx.constant(1) ? toNumbers(fromConst(ctx.constant(1)!))[0] : undefined;
-  if (given !== undefined && given !== k) ctx.unsupported(`k = ${given} but the result has ${k} elements along axis ${axis}`);
-  if (k > n) ctx.unsupported(`k = ${k} exceeds the ${n} elements along axis ${axis}`);
-  const largest = ctx.int('largest', 1) !== 0;
-  const outer = numElements(x.shape.slice(0, axis));
-  const inner = numElements(x.shape.slice(axis + 1));
-  const total = outer * n * inner;
-  if (total === 0 || k === 0 || (!yv && !yi)) return [];
+  const { n, k, largest, inner, total, empty } = topKPlan(ctx, x, yv, yi);
+  if (empty) return [];
   const ct = ctypeOf(x.dtype);
   const xv = readVar(ctx, 'x', x);
   const vars = [xv, ...(yv ? [writeVar(ctx, 'yv', yv)] : []), ...(yi ? [writeVar(ctx, 'yi', yi)] : [])];
