@@ -11,7 +11,7 @@ import { LatheError } from '../../ir/errors.ts';
 import type { Model } from '../../ir/graph.ts';
 import { decodeTable, encodeBits, narrowFormat, roundToFormat } from '../../ir/interp/float.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
-import { fromConst, makeTensor } from '../../ir/interp/tensor.ts';
+import { makeTensor } from '../../ir/interp/tensor.ts';
 import { writeSafetensorsFile } from '../safetensors.ts';
 import { specialize, valueInputs } from '../wgsl/specialize.ts';
 import type { FiberOrder } from './cpu/build.ts';
@@ -19,6 +19,7 @@ import { compileCpu, defaultCacheDir, firstErrorLines, runCpu } from './cpu/buil
 import type { CudaArtifacts, CudaManifestTensor } from './emit.ts';
 import { emitCuda, WEIGHTS_FILE } from './emit.ts';
 import { lowerCudaModel } from './lower.ts';
+import { withInputDefaults } from '../shared/inputs.ts';
 
 export interface CudaCpuOptions {
   readonly file?: string;
@@ -33,14 +34,8 @@ export interface CudaCpuOptions {
 
 /** Specialize to the inputs, lower, emit, build for the CPU harness, run once. */
 export function runCudaCpu(model: Model, inputs: readonly Tensor[], options: CudaCpuOptions = {}): Tensor[] {
-  const defaults = new Map((model.graph.inputDefaults ?? []).map((c) => [c.name, c.tensor]));
-  inputs = model.graph.inputs.map((v, i) => {
-    const given = inputs[i];
-    if (given) return given;
-    const d = defaults.get(v.name);
-    if (!d) throw new LatheError('UsageError', `input '${v.name}' is not given`, { value: v.name });
-    return fromConst(d);
-  });
+  // Trailing inputs left out take their ONNX initializer defaults, as in the interpreter.
+  inputs = withInputDefaults(model, inputs);
   const inputValues = valueInputs(model, inputs);
   const spec = specialize(model, { inputShapes: inputs.map((t) => t.shape), inputValues, file: options.file });
   const program = lowerCudaModel(spec, { file: options.file });

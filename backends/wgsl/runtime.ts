@@ -16,6 +16,7 @@ import { openGpu, gpuUnavailableReason } from './gpu.ts';
 import type { Kernel } from './kernel.ts';
 import type { Program, ProgramTensor } from './lower.ts';
 import { lowerModel, rootOf } from './lower.ts';
+import { withInputDefaults } from '../shared/inputs.ts';
 import { specialize, valueInputs } from './specialize.ts';
 import { packUniforms } from './uniforms.ts';
 
@@ -383,14 +384,7 @@ export async function runWgsl(model: Model, inputs: readonly Tensor[], options: 
   const gpu = options.gpu ?? (await openGpu());
   if (!gpu) throw new LatheError('BackendError', `no WebGPU adapter: ${gpuUnavailableReason()}`);
   // Trailing inputs left out take their ONNX initializer defaults, as in the interpreter.
-  const defaults = new Map((model.graph.inputDefaults ?? []).map((c) => [c.name, c.tensor]));
-  inputs = model.graph.inputs.map((v, i) => {
-    const given = inputs[i];
-    if (given) return given;
-    const d = defaults.get(v.name);
-    if (!d) throw new LatheError('UsageError', `input '${v.name}' is not given`, { value: v.name });
-    return fromConst(d);
-  });
+  inputs = withInputDefaults(model, inputs);
   // Compiled for these inputs: their shapes, and the values of inputs that only set shapes or
   // axes (a Slice's starts given as an input), which become constants of the program.
   const inputValues = valueInputs(model, inputs);

@@ -5,7 +5,8 @@
 // When every operand is either the result's shape or a single element, each thread handles a
 // vector of up to 16 bytes per operand with one aligned load (buffers are 256-byte aligned).
 import { attrReader } from '../../../ir/attr-reader.ts';
-import type { AttrReader } from '../../../ir/attr-reader.ts';
+import type { EwProgramOf, EwStepOf } from '../../shared/ew-program.ts';
+import { ewNodeExternals } from '../../shared/ew-program.ts';
 import type { DType } from '../../../ir/dtype.ts';
 import { LATHE_DOMAIN, ONNX_DOMAIN } from '../../../ir/graph.ts';
 import type { Node } from '../../../ir/graph.ts';
@@ -19,24 +20,10 @@ import { defineCuda, defineOnnxCuda } from '../lowering.ts';
 import type { CudaEwOp } from './ew-table.ts';
 import { computeType, CUDA_EW_OPS, CUDA_LATHE_EW_OPS, dataOperands, isFloatType, ROUND } from './ew-table.ts';
 
-/** One op applied in an elementwise program. Operands name externals or earlier steps. */
-export interface CudaEwStep {
-  readonly node: Node;
-  readonly op: CudaEwOp;
-  /** Operand value names (null: omitted optional operand, or not data, as CastLike's second). */
-  readonly inputs: readonly (string | null)[];
-  readonly output: string;
-  readonly outType: DType;
-  readonly attrs: AttrReader;
-  readonly opset: number;
-}
-
+/** One op applied in an elementwise program (../../shared/ew-program.ts). */
+export type CudaEwStep = EwStepOf<CudaEwOp>;
 /** An elementwise program: external operands (bound buffers), steps in order, the result. */
-export interface CudaEwProgram {
-  readonly externals: readonly StaticTensor[];
-  readonly steps: readonly CudaEwStep[];
-  readonly result: StaticTensor;
-}
+export type CudaEwProgram = EwProgramOf<CudaEwStep>;
 
 export function cudaEwOpFor(node: Pick<Node, 'domain' | 'op'>): CudaEwOp | undefined {
   if (node.domain === LATHE_DOMAIN) return Object.hasOwn(CUDA_LATHE_EW_OPS, node.op) ? CUDA_LATHE_EW_OPS[node.op] : undefined;
@@ -223,11 +210,7 @@ function lowerNode(ctx: CudaContext): CudaKernel[] | Alias {
   const op = cudaEwOpFor(ctx.node) ?? ctx.unsupported(`${ctx.node.op} is not an elementwise op`);
   const out = ctx.output(0)!;
   const data = dataOperands(ctx.node.op, ctx.node.inputs.length);
-  const externals: StaticTensor[] = [];
-  for (const i of data) {
-    const t = ctx.input(i);
-    if (t && !externals.some((e) => e.name === t.name)) externals.push(t);
-  }
+  const externals = ewNodeExternals(ctx, data);
   const ins = ctx.node.inputs.map((name, i) => (data.includes(i) && name ? name : null));
   const step: CudaEwStep = { node: ctx.node, op, inputs: ins, output: out.name, outType: out.dtype, attrs: ctx, opset: ctx.opset };
   return cudaEwKernel(ctx, { externals, steps: [step], result: out }, ctx.node.op.toLowerCase());

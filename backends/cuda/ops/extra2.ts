@@ -5,11 +5,12 @@
 // directly). Hardmax runs on the row template (./rows.ts): the row's first maximum, then 1 there
 // and 0 elsewhere.
 import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
+import { softmaxAxes } from '../../shared/softmax-axes.ts';
 import type { CudaKernel } from '../kernel.ts';
 import type { Alias, CudaContext } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
 import { elemOf, literal, load, numElements, perElementKernel, readBinding, store, writeBinding } from './index-util.ts';
-import { bindRead, bindWrite, computeOf, isFloatElem, loadAs, normAxis, rowKernel, storeAs } from './rows.ts';
+import { bindRead, bindWrite, computeOf, isFloatElem, loadAs, rowKernel, storeAs } from './rows.ts';
 import { DEFAULT_SEED } from '../../../ir/interp/ops/random-util.ts';
 
 /** A constant scalar operand's value, undefined where omitted; a computed one is unsupported. */
@@ -78,10 +79,7 @@ defineOnnxCuda(['Hardmax'], (ctx) => {
   if (!isFloatElem(e)) return ctx.unsupported(`Hardmax on ${x.dtype}`);
   if (numElements(x.shape) === 0) return [];
   const c = computeOf(e);
-  const reduced =
-    ctx.opset < 13
-      ? Array.from({ length: r }, (_, i) => i).filter((i) => i >= normAxis(ctx.int('axis', 1), r))
-      : [normAxis(ctx.int('axis', -1), r)];
+  const reduced = softmaxAxes(ctx, r);
   const n = numElements(reduced.map((d) => x.shape[d]!));
   const NONE = `${n}u`;
   return rowKernel(ctx, {

@@ -5,6 +5,7 @@
 // through a 32×33 shared-memory tile so both the reads and the writes are coalesced. Tile, Pad,
 // Gather, GatherElements and GatherND compute their source offset per element. Every result
 // element is written once.
+import { depthSpace, depthView, sliceAxes, sliceParams, sliceView, transposePerm } from '../../shared/movement-views.ts';
 import type { CudaKernel } from '../kernel.ts';
 import { C_TYPE, cudaKernel } from '../kernel.ts';
 import type { Alias, CudaContext, StaticTensor } from '../lowering.ts';
@@ -105,7 +106,7 @@ function gatherView(ctx: CudaContext, what: string, strides: readonly number[], 
 defineOnnxCuda(['Transpose'], (ctx): CudaKernel[] | Alias => {
   const x = ctx.input(0)!;
   const r = x.shape.length;
-  const perm = ctx.attr('perm') ? [...ctx.ints('perm')] : Array.from({ length: r }, (_, i) => r - 1 - i);
+  const perm = transposePerm(ctx, r);
   if (perm.every((p, i) => p === i)) return { alias: [{ output: 0, input: 0 }] };
   const xs = stridesOf(x.shape);
   return gatherView(ctx, 'transpose', perm.map((p) => xs[normAxis(p, r)]!));
@@ -121,46 +122,14 @@ defineOnnxCuda(['Expand'], (ctx): CudaKernel[] | Alias => {
 
 defineOnnxCuda(['Slice'], (ctx) => {
   const x = ctx.input(0)!;
-  const r = x.shape.length;
-  // `ends` only sets the result's length, which its static shape already gives: not read.
-  let starts: number[], axes: number[] | undefined, steps: number[] | undefined;
-  if (ctx.opset < 10) {
-    starts = [...ctx.ints('starts')];
-    axes = ctx.attr('axes') ? [...ctx.ints('axes')] : undefined;
-  } else {
-    starts = constInts(ctx, 1, 'starts')!;
-    axes = constInts(ctx, 3, 'axes');
-    steps = constInts(ctx, 4, 'steps');
-  }
-  const xs = stridesOf(x.shape);
-  const strides = [...xs];
-  let base = 0;
-  (axes ?? starts.map((_, i) => i)).forEach((a0, i) => {
-    const a = normAxis(a0, r);
-    const dim = x.shape[a]!;
-    const st = steps?.[i] ?? 1;
-    if (st === 0) return ctx.unsupported('Slice step 0');
-    let s = starts[i]!;
-    if (s < 0) s += dim;
-    // The interpreter's clamping: [0, dim] forward, [0, dim − 1] backward.
-    s = st > 0 ? Math.min(Math.max(s, 0), dim) : Math.min(Math.max(s, 0), dim - 1);
-    // An empty result reads nothing; its base may then lie past the end, harmlessly.
-    base += s * xs[a]!;
-    strides[a] = st * xs[a]!;
-  });
+  const p = sliceParams(ctx, constInts);
+  // Step 0 (invalid ONNX) is refused before the view is built; steps past the sliced axes are not read.
+  if (sliceAxes(p).some((_, i) => p.steps?.[i] === 0)) return ctx.unsupported('Slice step 0');
+  const { strides, base } = sliceView(x.shape, p);
   return gatherView(ctx, 'slice', strides, base);
 });
 
-// DepthToSpace / SpaceToDepth: a reshape to 6-D and a transpose, i.e. one strided view.
-function depthView(x: readonly number[], b: number, kind: 'DCR' | 'CRD' | 'S2D'): number[] {
-  const [N, C, H, W] = x as [number, number, number, number];
-  let shape6: number[], perm: number[];
-  if (kind === 'DCR') [shape6, perm] = [[N, b, b, C / (b * b), H, W], [0, 3, 4, 1, 5, 2]];
-  else if (kind === 'CRD') [shape6, perm] = [[N, C / (b * b), b, b, H, W], [0, 1, 4, 2, 5, 3]];
-  else [shape6, perm] = [[N, C, H / b, b, W / b, b], [0, 3, 5, 1, 2, 4]];
-  const s6 = stridesOf(shape6);
-  return perm.map((p) => s6[p]!);
-}
+// DepthToSpace / SpaceToDepth: one strided view each (depthView, ../../shared/movement-views.ts).
 
 defineOnnxCuda(['DepthToSpace'], (ctx) => {
   const x = ctx.input(0)!;
@@ -168,9 +137,7 @@ defineOnnxCuda(['DepthToSpace'], (ctx) => {
   const b = ctx.int('blocksize');
   const mode = ctx.string('mode', 'DCR');
   if (mode !== 'DCR' && mode !== 'CRD') return ctx.unsupported(`DepthToSpace mode '${mode}'`);
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  // Both modes produce [N, C/b², H, b, W, b], which is the result's row-major order.
-  const shape6 = [N, C / (b * b), H, b, W, b];
+  const shape6 = depthSpace(x.shape, b, false);
   const y = ctx.output(0)!;
   return copyKernel(ctx, 'depthtospace', shape6, { t: x, strides: depthView(x.shape, b, mode), base: 0 }, { t: y, strides: stridesOf(shape6), base: 0 });
 });
@@ -179,8 +146,7 @@ defineOnnxCuda(['SpaceToDepth'], (ctx) => {
   const x = ctx.input(0)!;
   if (x.shape.length !== 4) return ctx.unsupported('SpaceToDepth needs a 4-D operand');
   const b = ctx.int('blocksize');
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const shape6 = [N, b, b, C, H / b, W / b];
+  const shape6 = depthSpace(x.shape, b, true);
   return copyKernel(ctx, 'spacetodepth', shape6, { t: x, strides: depthView(x.shape, b, 'S2D'), base: 0 }, { t: ctx.output(0)!, strides: stridesOf(shape6), base: 0 });
 });
 

@@ -3,9 +3,7 @@
 // Windowed pools: one thread per output element walking its window (the window is small and its
 // bounds are baked in). Global pools: one block per (n, c) plane, each thread striding over the
 // plane, then a warp-shuffle reduction and one across the block's warps.
-import type { EvalContext } from '../../../ir/interp/registry.ts';
-import { windowGeometry } from '../../../ir/interp/ops/window.ts';
-import { stridesOf } from '../../../ir/types.ts';
+import { poolWindowPlan } from '../../shared/pool-window.ts';
 import type { CudaBinding, CudaElem, CudaKernel } from '../kernel.ts';
 import { blocksFor, C_TYPE, cudaKernel } from '../kernel.ts';
 import type { CudaContext } from '../lowering.ts';
@@ -23,26 +21,11 @@ function poolElem(ctx: CudaContext, kind: Kind, dtype: string, e: CudaElem): 'fl
 }
 
 function windowPool(ctx: CudaContext, kind: Kind): CudaKernel[] {
-  const x = ctx.input(0)!;
-  const y = ctx.output(0)!;
-  const idx = kind === 'max' ? ctx.output(1) : undefined;
-  const inSp = x.shape.slice(2);
-  const r = inSp.length;
-  const kernel = [...ctx.ints('kernel_shape')];
-  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel, ctx.int('ceil_mode', 0) === 1);
-  const includePad = ctx.int('count_include_pad', 0) === 1;
-  const colMajor = ctx.int('storage_order', 0) === 1;
+  const { x, y, idx, inSp, r, kernel, win, includePad, colMajor, total, P, inPlane, oStr, iStr, cStr } = poolWindowPlan(ctx, kind === 'max');
   const pw = ctx.int('p', 2);
-  const total = numElements(y.shape);
   if (total === 0) return [];
   const e = elemOf(ctx, x);
   const acc = poolElem(ctx, kind, x.dtype, e);
-  const P = numElements(win.out);
-  const inPlane = numElements(inSp);
-  const oStr = stridesOf(win.out);
-  const iStr = stridesOf(inSp);
-  // Indices in column-major order over the spatial dims (storage_order 1) use these strides.
-  const cStr = inSp.map((_, d) => numElements(inSp.slice(0, d)));
   const bindings: CudaBinding[] = [
     { value: x.name, access: 'read', elem: e, param: 'x' },
     { value: y.name, access: 'read_write', elem: elemOf(ctx, y), param: 'y' },

@@ -10,29 +10,19 @@
 // f32 tricks as in the WGSL backend). fp8 and 4-bit types have no CUDA storage element here
 // (backends/cuda/kernel.ts cudaElem), so nodes with them are refused.
 import type { DType } from '../../../ir/dtype.ts';
-import type { EvalContext } from '../../../ir/interp/registry.ts';
-import { windowGeometry } from '../../../ir/interp/ops/window.ts';
+import { checkIntBias, dynamicQuantOperands, intConvGeometry, intMatmulShapes, paramLayout, qlinearMatmulScales, QUANT_RANGE, scaleIsScalar, zeroPointLayout } from '../../shared/quant-params.ts';
 import type { CudaBinding, CudaElem, CudaKernel } from '../kernel.ts';
 import { C_TYPE, cudaElem, cudaKernel } from '../kernel.ts';
 import type { CudaContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
-import { affine, broadcastStrides, decompose, indexNames, normAxis, numElements, perElementKernel, stridesOf, u } from './index-util.ts';
-
-/** The integer range of each quantized dtype the kernels take. */
-const RANGE: Partial<Record<DType, [number, number]>> = {
-  u8: [0, 255],
-  i8: [-128, 127],
-  u16: [0, 65535],
-  i16: [-32768, 32767],
-  i32: [-2147483648, 2147483647],
-};
+import { affine, broadcastStrides, decompose, indexNames, numElements, perElementKernel, stridesOf, u } from './index-util.ts';
 
 /** The storage element of a quantized (integer) operand or result; fp8 / 4-bit are refused. */
 function intElem(ctx: CudaContext, t: StaticTensor, what: string): CudaElem {
   if (!cudaElem(t.dtype)) {
     return ctx.unsupported(`${what} is ${t.dtype}: the CUDA backend has no storage element for fp8 or 4-bit types (backends/cuda/kernel.ts cudaElem)`);
   }
-  if (!RANGE[t.dtype]) return ctx.unsupported(`${what} is ${t.dtype}; the CUDA quantization kernels take int8, uint8, int16, uint16 and int32`);
+  if (!QUANT_RANGE[t.dtype]) return ctx.unsupported(`${what} is ${t.dtype}; the CUDA quantization kernels take int8, uint8, int16, uint16 and int32`);
   return t.dtype as CudaElem;
 }
 
@@ -66,7 +56,7 @@ const dlit = (n: number) => `${n}.0`;
  * array store does).
  */
 function quantizeHelper(dtype: DType): { name: string; text: string } {
-  const [lo, hi] = RANGE[dtype]!;
+  const [lo, hi] = QUANT_RANGE[dtype]!;
   const c = C_TYPE[dtype as CudaElem];
   const name = `lathe_quantize_${dtype}`;
   return {
@@ -85,23 +75,12 @@ function quantizeHelper(dtype: DType): { name: string; text: string } {
  * blocks of `block` elements), as ir/interp/ops/quant-util.ts paramIndex lines them up.
  */
 function paramOffset(ctx: CudaContext, i: string, x: readonly number[], p: readonly number[], axis: number, block: number, what: string): string {
-  if (numElements(p) === 1 && block <= 0) return '0u';
-  const r = x.length;
-  const a = normAxis(axis, r);
-  if (a < 0 || a >= r) return ctx.unsupported(`axis ${axis} is out of range for rank ${r}`);
-  const D = x[a]!;
-  const inner = numElements(x.slice(a + 1));
-  const along = inner === 1 ? i : `(${i} / ${u(inner)})`;
-  if (block > 0) {
-    const nb = Math.ceil(D / block);
-    if (p.length !== r || p.some((d, k) => (k === a ? d < nb : d !== x[k]))) {
-      return ctx.unsupported(`blocked ${what} of shape [${p.join(', ')}] does not fit data [${x.join(', ')}] (axis ${a}, block_size ${block})`);
-    }
-    const outer = `(${i} / ${u(D * inner)})`;
-    return `((${outer} * ${u(p[a]!)} + (${along} % ${u(D)}) / ${u(block)}) * ${u(inner)}${inner === 1 ? '' : ` + ${i} % ${u(inner)}`})`;
-  }
-  if (p.length !== 1 || p[0] !== D) return ctx.unsupported(`a per-axis ${what} must be 1-D of ${D} (axis ${axis}), got [${p.join(', ')}]`);
-  return `(${along} % ${u(D)})`;
+  const l = paramLayout(ctx, x, p, axis, block, what);
+  if (l.kind === 'tensor') return '0u';
+  const along = l.inner === 1 ? i : `(${i} / ${u(l.inner)})`;
+  if (l.kind === 'axis') return `(${along} % ${u(l.D)})`;
+  const outer = `(${i} / ${u(l.D * l.inner)})`;
+  return `((${outer} * ${u(l.blocks)} + (${along} % ${u(l.D)}) / ${u(l.block)}) * ${u(l.inner)}${l.inner === 1 ? '' : ` + ${i} % ${u(l.inner)}`})`;
 }
 
 // QuantizeLinear: y = saturate(round_half_even(fl32(x / s)) + zp), the zero point's dtype (else
@@ -162,11 +141,7 @@ const RANGE_THREADS = 256;
 // y_zero_point = q(−fl32(lo / y_scale)); then one thread per element quantizes x to u8 with
 // them (all zeros when the scale is 0).
 defineOnnxCuda(['DynamicQuantizeLinear'], (ctx) => {
-  const x = ctx.input(0)!;
-  const y = ctx.output(0)!;
-  const ys = ctx.output(1);
-  const yz = ctx.output(2);
-  if (y.dtype !== 'u8') return ctx.unsupported(`DynamicQuantizeLinear to ${y.dtype}`);
+  const { x, y, ys, yz } = dynamicQuantOperands(ctx);
   const xElem = realElem(ctx, x, 'x');
   const total = numElements(x.shape);
   // The scale and zero point are needed by the quantize kernel even when the graph drops them.
@@ -234,15 +209,9 @@ defineOnnxCuda(['DynamicQuantizeLinear'], (ctx) => {
  * the data element's indices (C expressions, unsigned). Returns the offset into the zero point.
  */
 function zpOffset(ctx: CudaContext, data: readonly number[], zp: readonly number[], vecDim: number, coords: readonly string[], what: string): string {
-  if (numElements(zp) === 1) return '0u';
-  if (zp.length === 1) {
-    const d = normAxis(vecDim, data.length);
-    if (d < 0 || data[d] !== zp[0]) return ctx.unsupported(`${what} [${zp.join(', ')}] does not fit data [${data.join(', ')}]`);
-    return coords[d]!;
-  }
-  if (zp.length > data.length || zp.some((d, k) => d !== 1 && d !== data[data.length - zp.length + k])) {
-    return ctx.unsupported(`${what} [${zp.join(', ')}] does not broadcast to data [${data.join(', ')}]`);
-  }
+  const l = zeroPointLayout(ctx, data, zp, vecDim, what);
+  if (l.kind === 'one') return '0u';
+  if (l.kind === 'vector') return coords[l.d]!;
   return `(${affine(coords, broadcastStrides(zp, data))})`;
 }
 
@@ -257,10 +226,7 @@ function zpRead(ctx: CudaContext, binds: CudaBinding[], param: string, t: Static
 function scaleRead(ctx: CudaContext, binds: CudaBinding[], param: string, t: StaticTensor, idx: string, n: number, what: string): string {
   const e = realElem(ctx, t, what);
   binds.push(bind(t.name, param, e));
-  const k = numElements(t.shape);
-  if (k === 1) return asDouble(`${param}[0]`, e);
-  if (k !== n || t.shape.filter((d) => d !== 1).length !== 1) return ctx.unsupported(`${what} of shape [${t.shape.join(', ')}] (one value or ${n} expected)`);
-  return asDouble(`${param}[${idx}]`, e);
+  return asDouble(`${param}[${scaleIsScalar(ctx, t, n, what) ? '0' : idx}]`, e);
 }
 
 /** What the integer kernels do with the exact sum `acc`: store it as i32, or requantize it. */
@@ -298,11 +264,7 @@ function intMatmul(ctx: CudaContext, what: string, ai: number, azi: number, bi: 
   const a = ctx.input(ai)!;
   const b = ctx.input(bi)!;
   const y = ctx.output(0)!;
-  const aS = a.shape.length === 1 ? [1, a.shape[0]!] : a.shape;
-  const bS = b.shape.length === 1 ? [b.shape[0]!, 1] : b.shape;
-  const M = aS[aS.length - 2]!;
-  const K = aS[aS.length - 1]!;
-  const N = bS[bS.length - 1]!;
+  const { aS, bS, M, K, N } = intMatmulShapes(a, b);
   if (bS[bS.length - 2] !== K) return ctx.unsupported(`MatMul of [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
   const binds: CudaBinding[] = [bind(a.name, 'a', dataElem(ctx, a, 'A')), bind(b.name, 'b', dataElem(ctx, b, 'B'))];
   const total = numElements(y.shape);
@@ -359,9 +321,7 @@ defineOnnxCuda(['MatMulInteger'], (ctx) => {
 defineOnnxCuda(['QLinearMatMul'], (ctx) => {
   const a = ctx.input(0)!;
   const b = ctx.input(3)!;
-  const perRow = numElements(ctx.input(1)!.shape) > 1;
-  const perCol = numElements(ctx.input(4)!.shape) > 1;
-  if ((perRow || perCol) && (a.shape.length < 2 || b.shape.length < 2)) return ctx.unsupported('per-row/per-column scales need A and B of rank ≥ 2');
+  const { perRow } = qlinearMatmulScales(ctx, a, b);
   const M = a.shape.length >= 2 ? a.shape[a.shape.length - 2]! : 1;
   const N = b.shape.length >= 2 ? b.shape[b.shape.length - 1]! : 1;
   return intMatmul(ctx, 'qlinear_matmul', 0, 2, 3, 5, requantize(ctx, ctx.input(1)!, ctx.input(4)!, ctx.input(6)!, ctx.input(7), perRow ? { idx: 'm', n: M } : undefined, { idx: 'n', n: N }));
@@ -378,16 +338,8 @@ function intConv(ctx: CudaContext, what: string, xi: number, xzi: number, wi: nu
   const bias = biasIdx === undefined ? undefined : ctx.input(biasIdx);
   const y = ctx.output(0)!;
   if (x.shape.length < 3) return ctx.unsupported(`${ctx.node.op} input of rank ${x.shape.length} (N, C and at least one spatial dim expected)`);
-  const [, C] = x.shape as [number, number];
-  const inSp = x.shape.slice(2);
+  const { C, inSp, M, kernel, win, Cg, Mg } = intConvGeometry(ctx, x, w);
   const r = inSp.length;
-  const M = w.shape[0]!;
-  const group = ctx.int('group', 1);
-  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
-  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel);
-  const Cg = C / group;
-  const Mg = M / group;
-  if (!Number.isInteger(Cg) || !Number.isInteger(Mg) || w.shape[1] !== Cg) return ctx.unsupported(`channels do not fit: X has ${C}, W is [${w.shape.join(', ')}], group ${group}`);
   const binds: CudaBinding[] = [bind(x.name, 'x', dataElem(ctx, x, 'x')), bind(w.name, 'w', dataElem(ctx, w, 'w'))];
   // The x element's indices (n, channel, spatial…) and w's (m, c, kernel…), for the zero points.
   const xCoords = ['n', 'xc', ...inSp.map((_, d) => `(unsigned)i${d}`)];
@@ -395,7 +347,7 @@ function intConv(ctx: CudaContext, what: string, xi: number, xzi: number, wi: nu
   const zx = zpRead(ctx, binds, 'zx', ctx.input(xzi), x.shape, 1, xCoords, "x's zero point");
   const zw = zpRead(ctx, binds, 'zw', ctx.input(wzi), w.shape, 0, wCoords, "w's zero point");
   if (bias) {
-    if (bias.dtype !== 'i32' || numElements(bias.shape) !== M) return ctx.unsupported(`bias of ${bias.dtype} [${bias.shape.join(', ')}] (i32 of ${M} expected)`);
+    checkIntBias(ctx, bias, M);
     binds.push(bind(bias.name, 'bias', 'i32'));
   }
   const ep = out(binds, y);

@@ -2,10 +2,11 @@
 // Σ exp(x − max)) pair, one pass writing every element. Before opset 13 a row is all dims from
 // `axis` (default 1) on, the input coerced to 2-D; from 13 the one `axis` (default −1), read in
 // place at its stride.
+import { softmaxAxes } from '../../shared/softmax-axes.ts';
 import type { CudaKernel } from '../kernel.ts';
 import type { CudaContext } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
-import { bindRead, bindWrite, computeOf, elemOf, fn, isFloatElem, literal, normAxis, numElements, onlineSoftmax, rowKernel, storeAs } from './rows.ts';
+import { bindRead, bindWrite, computeOf, elemOf, fn, isFloatElem, literal, numElements, onlineSoftmax, rowKernel, storeAs } from './rows.ts';
 
 function softmaxLowering(log: boolean) {
   return (ctx: CudaContext): CudaKernel[] => {
@@ -16,10 +17,7 @@ function softmaxLowering(log: boolean) {
     if (!isFloatElem(e)) ctx.unsupported(`${ctx.node.op} on ${x.dtype}`);
     if (numElements(x.shape) === 0) return [];
     const c = computeOf(e);
-    const reduced =
-      ctx.opset < 13
-        ? Array.from({ length: r }, (_, i) => i).filter((i) => i >= normAxis(ctx.int('axis', 1), r))
-        : [normAxis(ctx.int('axis', -1), r)];
+    const reduced = softmaxAxes(ctx, r);
     return rowKernel(ctx, {
       what: log ? 'logsoftmax' : 'softmax',
       x: bindRead(ctx, 'x', x),

@@ -3,7 +3,8 @@
 // broadcasting; the joint coalescing of all operands' strides keeps the rank (the only
 // compile-time part of the index math) as small as the broadcast pattern allows.
 import { attrReader } from '../../../ir/attr-reader.ts';
-import type { AttrReader } from '../../../ir/attr-reader.ts';
+import type { EwProgramOf, EwStepOf } from '../../shared/ew-program.ts';
+import { ewNodeExternals } from '../../shared/ew-program.ts';
 import type { DType } from '../../../ir/dtype.ts';
 import { LATHE_DOMAIN } from '../../../ir/graph.ts';
 import type { Node } from '../../../ir/graph.ts';
@@ -17,24 +18,10 @@ import type { BoundVar } from '../template.ts';
 import type { CType, EwOp } from './ew-table.ts';
 import { ctypeOf, dataOperands, EW_OPS, LATHE_EW_OPS } from './ew-table.ts';
 
-/** One op applied in an elementwise program. Operands name externals or earlier steps. */
-export interface EwStep {
-  readonly node: Node;
-  readonly op: EwOp;
-  /** Operand value names (null: omitted optional operand). */
-  readonly inputs: readonly (string | null)[];
-  readonly output: string;
-  readonly outType: DType;
-  readonly attrs: AttrReader;
-  readonly opset: number;
-}
-
+/** One op applied in an elementwise program (../../shared/ew-program.ts). */
+export type EwStep = EwStepOf<EwOp>;
 /** An elementwise program: external operands (bound buffers), steps in order, the result. */
-export interface EwProgram {
-  readonly externals: readonly StaticTensor[];
-  readonly steps: readonly EwStep[];
-  readonly result: StaticTensor;
-}
+export type EwProgram = EwProgramOf<EwStep>;
 
 export function ewOpFor(node: Pick<Node, 'domain' | 'op'>): EwOp | undefined {
   if (node.domain === LATHE_DOMAIN) return LATHE_EW_OPS[node.op];
@@ -155,11 +142,7 @@ function lowerNode(ctx: LowerContext): Kernel[] | Alias {
   const op = ewOpFor(ctx.node)!;
   const out = ctx.output(0)!;
   const data = dataOperands(ctx.node.op, ctx.node.inputs.length);
-  const externals: StaticTensor[] = [];
-  for (const i of data) {
-    const t = ctx.input(i);
-    if (t && !externals.some((e) => e.name === t.name)) externals.push(t);
-  }
+  const externals = ewNodeExternals(ctx, data);
   const ins = ctx.node.inputs.map((name, i) => (data.includes(i) ? name : null));
   const inTypes = ins.map((_, i) => ctx.input(i)?.dtype);
   if (op.floatOnly && inTypes[0] && ctypeOf(inTypes[0]) !== 'f32') ctx.unsupported(`${ctx.node.op} on ${inTypes[0]} has no WGSL lowering`);

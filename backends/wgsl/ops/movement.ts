@@ -4,6 +4,7 @@
 // GatherElements and GatherND compute their source index per element. Every result element is
 // written once: no intermediate pass.
 import { broadcastStrides, coalesce, stridesOf, IndexSpace, numElements, Operand, View } from '../index-helper.ts';
+import { depthSpace, depthView, sliceParams, sliceView, transposePerm } from '../../shared/movement-views.ts';
 import type { Kernel, KernelUniform } from '../kernel.ts';
 import type { Alias, LowerContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
@@ -63,7 +64,7 @@ function gatherView(ctx: LowerContext, what: string, strides: readonly number[],
 defineOnnxWgsl(['Transpose'], (ctx): Kernel[] | Alias => {
   const x = ctx.input(0)!;
   const r = x.shape.length;
-  const perm = ctx.attr('perm') ? [...ctx.ints('perm')] : Array.from({ length: r }, (_, i) => r - 1 - i);
+  const perm = transposePerm(ctx, r);
   if (perm.every((p, i) => p === i)) return { alias: [{ output: 0, input: 0 }] };
   const xs = stridesOf(x.shape);
   return gatherView(ctx, 'transpose', perm.map((p) => xs[p]!));
@@ -78,59 +79,23 @@ defineOnnxWgsl(['Expand'], (ctx): Kernel[] | Alias => {
 
 defineOnnxWgsl(['Slice'], (ctx) => {
   const x = ctx.input(0)!;
-  const r = x.shape.length;
-  // `ends` only sets the result's length, which its static shape already gives: not read.
-  let starts: number[], axes: number[] | undefined, steps: number[] | undefined;
-  if (ctx.opset < 10) {
-    starts = [...ctx.ints('starts')];
-    axes = ctx.attr('axes') ? [...ctx.ints('axes')] : undefined;
-  } else {
-    starts = constInts(ctx, 1, 'starts')!;
-    axes = constInts(ctx, 3, 'axes');
-    steps = constInts(ctx, 4, 'steps');
-  }
-  const xs = stridesOf(x.shape);
-  const strides = [...xs];
-  let base = 0;
-  (axes ?? starts.map((_, i) => i)).forEach((a0, i) => {
-    const a = normAxis(a0, r);
-    const dim = x.shape[a]!;
-    const st = steps?.[i] ?? 1;
-    let s = starts[i]!;
-    if (s < 0) s += dim;
-    // The same clamping as the interpreter: [0, dim] forward, [0, dim − 1] backward.
-    s = st > 0 ? Math.min(Math.max(s, 0), dim) : Math.min(Math.max(s, 0), dim - 1);
-    base += s * xs[a]!;
-    strides[a] = st * xs[a]!;
-  });
+  const { strides, base } = sliceView(x.shape, sliceParams(ctx, constInts));
   return gatherView(ctx, 'slice', strides, base);
 });
 
-// DepthToSpace / SpaceToDepth: a reshape to 6-D and a transpose, i.e. one strided view.
-function depthView(x: readonly number[], b: number, kind: 'DCR' | 'CRD' | 'S2D'): number[] {
-  const [N, C, H, W] = x as [number, number, number, number];
-  let shape6: number[], perm: number[];
-  if (kind === 'DCR') [shape6, perm] = [[N, b, b, C / (b * b), H, W], [0, 3, 4, 1, 5, 2]];
-  else if (kind === 'CRD') [shape6, perm] = [[N, C / (b * b), b, b, H, W], [0, 1, 4, 2, 5, 3]];
-  else [shape6, perm] = [[N, C, H / b, b, W / b, b], [0, 3, 5, 1, 2, 4]];
-  const s6 = stridesOf(shape6);
-  return perm.map((p) => s6[p]!);
-}
+// DepthToSpace / SpaceToDepth: one strided view each (depthView, ../../shared/movement-views.ts).
 defineOnnxWgsl(['DepthToSpace'], (ctx) => {
   const x = ctx.input(0)!;
   const b = ctx.int('blocksize');
   const strides = depthView(x.shape, b, ctx.string('mode', 'DCR') === 'CRD' ? 'CRD' : 'DCR');
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  // Both modes produce [N, C/b², H, b, W, b], which is the result's row-major order.
-  const shape6 = [N, C / (b * b), H, b, W, b];
+  const shape6 = depthSpace(x.shape, b, false);
   const y = ctx.output(0)!;
   return copyKernel(ctx, 'depthtospace', shape6, { t: x, strides, base: 0 }, { t: y, strides: stridesOf(shape6), base: 0 });
 });
 defineOnnxWgsl(['SpaceToDepth'], (ctx) => {
   const x = ctx.input(0)!;
   const b = ctx.int('blocksize');
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const shape6 = [N, b, b, C, H / b, W / b];
+  const shape6 = depthSpace(x.shape, b, true);
   return copyKernel(ctx, 'spacetodepth', shape6, { t: x, strides: depthView(x.shape, b, 'S2D'), base: 0 }, { t: ctx.output(0)!, strides: stridesOf(shape6), base: 0 });
 });
 

@@ -2,34 +2,18 @@
 // Windowed pools: one invocation per output element walking its window (the window is small and
 // its bounds are baked in). Global pools: one workgroup per (n, c) plane, each invocation striding
 // over the plane, then a tree reduction in workgroup memory.
-import type { EvalContext } from '../../../ir/interp/registry.ts';
-import { windowGeometry } from '../../../ir/interp/ops/window.ts';
+import { poolWindowPlan } from '../../shared/pool-window.ts';
 import type { Kernel, KernelBinding } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
-import { anyElem, bindingDecl, f, flatIndex, floatElem, grid1d, keyOf, preamble, stridesOf, u } from './kernel-util.ts';
+import { anyElem, bindingDecl, f, flatIndex, floatElem, grid1d, keyOf, preamble, u } from './kernel-util.ts';
 
 const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const WG = 64;
 
 function windowPool(ctx: LowerContext, kind: 'max' | 'avg'): Kernel[] {
-  const x = ctx.input(0)!;
-  const y = ctx.output(0)!;
-  const idx = kind === 'max' ? ctx.output(1) : undefined;
-  const inSp = x.shape.slice(2);
-  const r = inSp.length;
-  const kernel = [...ctx.ints('kernel_shape')];
-  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel, ctx.int('ceil_mode', 0) === 1);
-  const includePad = ctx.int('count_include_pad', 0) === 1;
-  const colMajor = ctx.int('storage_order', 0) === 1;
-  const total = numElements(y.shape);
+  const { x, y, idx, inSp, r, kernel, win, includePad, colMajor, total, P, inPlane, oStr, iStr, cStr } = poolWindowPlan(ctx, kind === 'max');
   if (total === 0) return [];
-  const P = numElements(win.out);
-  const inPlane = numElements(inSp);
-  const oStr = stridesOf(win.out);
-  const iStr = stridesOf(inSp);
-  // Indices in column-major order over the spatial dims (storage_order 1) use these strides.
-  const cStr = inSp.map((_, d) => numElements(inSp.slice(0, d)));
   // MaxPool also takes 8-bit integers (stored as i32): computed in f32, where they are exact.
   const elem = kind === 'max' && (x.dtype === 'u8' || x.dtype === 'i8') ? anyElem(ctx, x.dtype, 'X') : floatElem(ctx, x);
   const bindings: KernelBinding[] = [

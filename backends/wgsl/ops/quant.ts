@@ -13,26 +13,15 @@
 // boundary. Targets: i8, u8, i16, u16 and i32 (stored as i32, u16 as u32); fp8 and 4-bit types have
 // no WGSL storage, so those nodes are unsupported.
 import type { DType } from '../../../ir/dtype.ts';
-import type { EvalContext } from '../../../ir/interp/registry.ts';
-import { windowGeometry } from '../../../ir/interp/ops/window.ts';
+import { checkIntBias, dynamicQuantOperands, intConvGeometry, intMatmulShapes, paramLayout, qlinearMatmulScales, QUANT_RANGE, scaleIsScalar, zeroPointLayout } from '../../shared/quant-params.ts';
 import type { Kernel, KernelBinding } from '../kernel.ts';
 import { storageElem } from '../kernel.ts';
 import type { LowerContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
-import { normAxis } from './common.ts';
 import { bindingDecl, broadcastStrides, flatIndex, grid1d, keyOf, offsetExpr, preamble, stridesOf, u } from './kernel-util.ts';
 
 const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const WG = 64;
-
-/** The integer range of each quantized dtype the WGSL backend stores. */
-const RANGE: Partial<Record<DType, [number, number]>> = {
-  u8: [0, 255],
-  i8: [-128, 127],
-  u16: [0, 65535],
-  i16: [-32768, 32767],
-  i32: [-2147483648, 2147483647],
-};
 
 const NO_STORAGE = new Set<DType>(['f8e4m3fn', 'f8e4m3fnuz', 'f8e5m2', 'f8e5m2fnuz', 'f4e2m1', 'i4', 'u4'] as DType[]);
 
@@ -41,7 +30,7 @@ function intElem(ctx: LowerContext, t: StaticTensor, what: string): KernelBindin
   if (NO_STORAGE.has(t.dtype)) {
     return ctx.unsupported(`${what} is ${t.dtype}: WGSL has no storage for fp8 or 4-bit types (the runtime holds each element in 32 bits and packs no sub-byte data)`);
   }
-  if (!RANGE[t.dtype]) return ctx.unsupported(`${what} is ${t.dtype}; the WGSL quantization kernels take int8, uint8, int16, uint16 and int32`);
+  if (!QUANT_RANGE[t.dtype]) return ctx.unsupported(`${what} is ${t.dtype}; the WGSL quantization kernels take int8, uint8, int16, uint16 and int32`);
   return storageElem(t.dtype, ctx.caps.f16)!;
 }
 
@@ -138,7 +127,7 @@ fn sat_add(r: f32, z: i32) -> i32 {
 
 /** WGSL `fn quantize(v: f32, z: i32) -> i32`: round half to even, add z, saturate to `dtype`. */
 function quantizeFn(dtype: DType): string {
-  const [lo, hi] = RANGE[dtype]!;
+  const [lo, hi] = QUANT_RANGE[dtype]!;
   return `fn quantize(v: f32, z: i32) -> i32 {
   if ((bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) { return 0; }
   return clamp(sat_add(round(v), z), ${lit(lo)}, ${lit(hi)});
@@ -153,24 +142,12 @@ const fusedDecl = (buf: string) => `let fused = init_exact(arrayLength(&${buf}))
  * shape `x` (QuantizeLinear / DequantizeLinear): per tensor, per axis (1-D along `axis`) or blocked.
  */
 function paramOffset(ctx: LowerContext, i: string, x: readonly number[], p: readonly number[], axis: number, block: number, what: string): string {
-  const np = numElements(p);
-  if (np === 1 && block <= 0) return '0u';
-  const r = x.length;
-  const a = normAxis(axis, r);
-  if (a < 0 || a >= r) return ctx.unsupported(`axis ${axis} is out of range for rank ${r}`);
-  const D = x[a]!;
-  const inner = numElements(x.slice(a + 1));
-  const along = inner === 1 ? i : `(${i} / ${u(inner)})`;
-  if (block > 0) {
-    const nb = Math.ceil(D / block);
-    if (p.length !== r || p.some((d, k) => (k === a ? d < nb : d !== x[k]))) {
-      return ctx.unsupported(`blocked ${what} of shape [${p.join(', ')}] does not fit data [${x.join(', ')}] (axis ${a}, block_size ${block})`);
-    }
-    const outer = `(${i} / ${u(D * inner)})`;
-    return `((${outer} * ${u(p[a]!)} + (${along} % ${u(D)}) / ${u(block)}) * ${u(inner)}${inner === 1 ? '' : ` + ${i} % ${u(inner)}`})`;
-  }
-  if (p.length !== 1 || p[0] !== D) return ctx.unsupported(`a per-axis ${what} must be 1-D of ${D} (axis ${axis}), got [${p.join(', ')}]`);
-  return `(${along} % ${u(D)})`;
+  const l = paramLayout(ctx, x, p, axis, block, what);
+  if (l.kind === 'tensor') return '0u';
+  const along = l.inner === 1 ? i : `(${i} / ${u(l.inner)})`;
+  if (l.kind === 'axis') return `(${along} % ${u(l.D)})`;
+  const outer = `(${i} / ${u(l.D * l.inner)})`;
+  return `((${outer} * ${u(l.blocks)} + (${along} % ${u(l.D)}) / ${u(l.block)}) * ${u(l.inner)}${l.inner === 1 ? '' : ` + ${i} % ${u(l.inner)}`})`;
 }
 
 /**
@@ -318,11 +295,7 @@ defineOnnxWgsl(['DequantizeLinear'], (ctx) => {
 // y_scale = (max − min) / 255 and y_zero_point = saturate(round(−min / y_scale)); a second kernel
 // quantizes x to u8 with them (all zeros when the scale is 0).
 defineOnnxWgsl(['DynamicQuantizeLinear'], (ctx) => {
-  const x = ctx.input(0)!;
-  const y = ctx.output(0)!;
-  const ys = ctx.output(1);
-  const yz = ctx.output(2);
-  if (y.dtype !== 'u8') return ctx.unsupported(`DynamicQuantizeLinear to ${y.dtype}`);
+  const { x, y, ys, yz } = dynamicQuantOperands(ctx);
   const xElem = realElem(ctx, x, 'x');
   const total = numElements(x.shape);
   // The scale and zero point are needed by the quantize kernel even when the graph drops them.
@@ -407,16 +380,9 @@ fn main(@builtin(local_invocation_index) li: u32) {
  * WGSL u32 offset into the zero point for flat data index `i` ('0u' for one value).
  */
 function zpOffset(ctx: LowerContext, i: string, x: readonly number[], zp: readonly number[], vecDim: number, what: string): string {
-  if (numElements(zp) === 1) return '0u';
-  if (zp.length === 1) {
-    const d = normAxis(vecDim, x.length);
-    if (d < 0 || x[d] !== zp[0]) return ctx.unsupported(`${what} [${zp.join(', ')}] does not fit data [${x.join(', ')}]`);
-    const inner = numElements(x.slice(d + 1));
-    return `((${i} / ${u(inner)}) % ${u(zp[0]!)})`;
-  }
-  if (zp.length > x.length || zp.some((d, k) => d !== 1 && d !== x[x.length - zp.length + k])) {
-    return ctx.unsupported(`${what} [${zp.join(', ')}] does not broadcast to data [${x.join(', ')}]`);
-  }
+  const l = zeroPointLayout(ctx, x, zp, vecDim, what);
+  if (l.kind === 'one') return '0u';
+  if (l.kind === 'vector') return `((${i} / ${u(numElements(x.slice(l.d + 1)))}) % ${u(zp[0]!)})`;
   return `(${offsetExpr(i, x, broadcastStrides(zp, x))})`;
 }
 
@@ -434,10 +400,7 @@ function intData(ctx: LowerContext, binds: Binds, name: string, t: StaticTensor,
 /** One value of a scale operand, or 1-D of `n` (indexed by `idx`). */
 function scaleRead(ctx: LowerContext, binds: Binds, name: string, t: StaticTensor, idx: string, n: number, what: string): string {
   const read = binds.param(ctx, name, t, 'real', what);
-  const k = numElements(t.shape);
-  if (k === 1) return read('0u');
-  if (k !== n || t.shape.filter((d) => d !== 1).length !== 1) return ctx.unsupported(`${what} of shape [${t.shape.join(', ')}] (one value or ${n} expected)`);
-  return read(idx);
+  return read(scaleIsScalar(ctx, t, n, what) ? '0u' : idx);
 }
 
 interface QOut {
@@ -484,11 +447,7 @@ function intMatmul(ctx: LowerContext, what: string, ai: number, azi: number, bi:
   const a = ctx.input(ai)!;
   const b = ctx.input(bi)!;
   const y = ctx.output(0)!;
-  const as = a.shape.length === 1 ? [1, a.shape[0]!] : a.shape;
-  const bs = b.shape.length === 1 ? [b.shape[0]!, 1] : b.shape;
-  const M = as[as.length - 2]!;
-  const K = as[as.length - 1]!;
-  const N = bs[bs.length - 1]!;
+  const { aS: as, bS: bs, M, K, N } = intMatmulShapes(a, b);
   const total = numElements(y.shape);
   if (total === 0) return [];
   const batch = y.shape.slice(0, y.shape.length - (a.shape.length === 1 ? 0 : 1) - (b.shape.length === 1 ? 0 : 1));
@@ -531,9 +490,7 @@ defineOnnxWgsl(['QLinearMatMul'], (ctx) => {
   const a = ctx.input(0)!;
   const b = ctx.input(3)!;
   return intMatmul(ctx, 'qlinear_matmul', 0, 2, 3, 5, (binds, y, yElem, M, N) => {
-    const perRow = numElements(ctx.input(1)!.shape) > 1;
-    const perCol = numElements(ctx.input(4)!.shape) > 1;
-    if ((perRow || perCol) && (a.shape.length < 2 || b.shape.length < 2)) return ctx.unsupported('per-row/per-column scales need A and B of rank ≥ 2');
+    const { perRow } = qlinearMatmulScales(ctx, a, b);
     return qlinearOut(ctx, binds, y, yElem, ctx.input(1)!, ctx.input(4)!, ctx.input(6)!, ctx.input(7), perRow ? { idx: 'm', n: M } : undefined, { idx: 'n', n: N });
   });
 });
@@ -548,15 +505,7 @@ function intConv(ctx: LowerContext, what: string, xi: number, xzi: number, wi: n
   const w = ctx.input(wi)!;
   const bias = biasIdx === undefined ? undefined : ctx.input(biasIdx);
   const y = ctx.output(0)!;
-  const [, C] = x.shape as [number, number];
-  const inSp = x.shape.slice(2);
-  const M = w.shape[0]!;
-  const group = ctx.int('group', 1);
-  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
-  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel);
-  const Cg = C / group;
-  const Mg = M / group;
-  if (!Number.isInteger(Cg) || !Number.isInteger(Mg) || w.shape[1] !== Cg) return ctx.unsupported(`channels do not fit: X has ${C}, W is [${w.shape.join(', ')}], group ${group}`);
+  const { C, inSp, M, group, kernel, win, Cg, Mg } = intConvGeometry(ctx, x, w);
   const total = numElements(y.shape);
   if (total === 0) return [];
   const P = numElements(win.out);
@@ -570,7 +519,7 @@ function intConv(ctx: LowerContext, what: string, xi: number, xzi: number, wi: n
   const zx = zpRead(ctx, binds, 'zx', ctx.input(xzi), 'xo', x.shape, 1, "x's zero point");
   const zw = zpRead(ctx, binds, 'zw', ctx.input(wzi), 'wo', w.shape, 0, "w's zero point");
   if (bias) {
-    if (bias.dtype !== 'i32' || numElements(bias.shape) !== M) return ctx.unsupported(`bias of ${bias.dtype} [${bias.shape.join(', ')}] (i32 of ${M} expected)`);
+    checkIntBias(ctx, bias, M);
     binds.add('bias', bias.name, 'i32');
   }
   const yElem = intElem(ctx, y, 'y');

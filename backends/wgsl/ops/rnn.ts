@@ -6,25 +6,17 @@
 // sequence_lens (steps past a row's length leave zeros in Y and keep the state), initial states,
 // peepholes, linear_before_reset, input_forget, clip and the activation list with its
 // alpha/beta values read as the interpreter (ir/interp/ops/rnn.ts) reads them.
+import type { ActivationParam } from '../../../ir/interp/ops/rnn.ts';
+import { recurrentActivations } from '../../../ir/interp/ops/rnn.ts';
 import type { Kernel } from '../kernel.ts';
 import type { LowerContext, StaticTensor } from '../lowering.ts';
+import type { CellSpec } from '../../shared/rnn-plan.ts';
+import { CELLS, recurrentGeometry, recurrentOperands } from '../../shared/rnn-plan.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
 import type { BoundVar } from '../template.ts';
 import { buildKernel, elementDispatch, grid, threadIndex, WORKGROUP_INDEX } from '../template.ts';
 import { elemOf, readVar, writeVar } from './common.ts';
 import { f, u } from './kernel-util.ts';
-
-interface CellSpec {
-  readonly op: 'RNN' | 'GRU' | 'LSTM';
-  readonly gates: number;
-  readonly defaults: readonly string[];
-}
-
-const CELLS: Record<string, CellSpec> = {
-  RNN: { op: 'RNN', gates: 1, defaults: ['Tanh'] },
-  GRU: { op: 'GRU', gates: 3, defaults: ['Sigmoid', 'Tanh'] },
-  LSTM: { op: 'LSTM', gates: 4, defaults: ['Sigmoid', 'Tanh', 'Tanh'] },
-};
 
 const HELPERS = [
   'fn rnn_sigmoid(x: f32) -> f32 { if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); } let e = exp(x); return e / (1.0 + e); }',
@@ -34,7 +26,7 @@ const HELPERS = [
 ];
 
 /** The WGSL expression of an activation applied to `x`, alpha/beta taken in the interpreter's order. */
-function activationExpr(ctx: LowerContext, name: string, next: (use: 'alpha' | 'beta', dflt: number) => number): (x: string) => string {
+function activationExpr(ctx: LowerContext, name: string, next: ActivationParam): (x: string) => string {
   switch (name.toLowerCase()) {
     case 'sigmoid': return (x) => `rnn_sigmoid(${x})`;
     case 'tanh': return (x) => `rnn_tanh(${x})`;
@@ -74,44 +66,14 @@ function activationExpr(ctx: LowerContext, name: string, next: (use: 'alpha' | '
 
 /** Each direction's activations (as the interpreter's `activations`). */
 function activations(ctx: LowerContext, defaults: readonly string[], dirs: number): ((x: string) => string)[][] {
-  let names = [...ctx.strings('activations', [])];
-  if (names.length === 0) names = Array.from({ length: dirs }, () => defaults).flat();
-  else if (names.length === defaults.length && dirs === 2) names = [...names, ...names];
-  if (names.length !== defaults.length * dirs) ctx.unsupported(`expected ${defaults.length * dirs} activations, got ${names.length}`);
-  const alphas = ctx.floats('activation_alpha', []);
-  const betas = ctx.floats('activation_beta', []);
-  let ai = 0;
-  let bi = 0;
-  const next = (use: 'alpha' | 'beta', dflt: number) => {
-    if (use === 'alpha') return ai < alphas.length ? alphas[ai++]! : dflt;
-    return bi < betas.length ? betas[bi++]! : dflt;
-  };
-  const fns = names.map((n) => activationExpr(ctx, n, next));
-  return Array.from({ length: dirs }, (_, d) => fns.slice(d * defaults.length, (d + 1) * defaults.length));
+  return recurrentActivations(ctx, defaults, dirs, (why) => ctx.unsupported(why), (n, next) => activationExpr(ctx, n, next));
 }
 
 function lowerRecurrent(ctx: LowerContext, cell: CellSpec): Kernel[] {
-  const x = ctx.input(0)!;
-  const w = ctx.input(1)!;
-  const r = ctx.input(2)!;
-  const bias = ctx.input(3);
-  const lens = ctx.input(4);
-  const h0 = ctx.input(5);
-  const c0 = cell.gates === 4 ? ctx.input(6) : undefined;
-  const peep = cell.gates === 4 ? ctx.input(7) : undefined;
-  const [yOut, yhOut, ycOut] = [ctx.output(0), ctx.output(1), cell.gates === 4 ? ctx.output(2) : undefined];
+  const operands = recurrentOperands(ctx, cell);
+  const { x, w, r, bias, lens, h0, c0, peep, yOut, yhOut, ycOut } = operands;
   if (elemOf(ctx, x) !== 'f32' && elemOf(ctx, x) !== 'f16') ctx.unsupported(`${cell.op} on ${x.dtype}`);
-  const batchFirst = ctx.int('layout', 0) === 1;
-  if (x.shape.length !== 3) ctx.unsupported(`X must be 3-D, got [${x.shape.join(', ')}]`);
-  const [S, Bn, I] = (batchFirst ? [x.shape[1], x.shape[0], x.shape[2]] : x.shape) as [number, number, number];
-  const H = ctx.attr('hidden_size') ? ctx.int('hidden_size') : r.shape[2]!;
-  const direction = ctx.string('direction', 'forward');
-  if (direction !== 'forward' && direction !== 'reverse' && direction !== 'bidirectional') ctx.unsupported(`unknown direction '${direction}'`);
-  const D = direction === 'bidirectional' ? 2 : 1;
-  const G = cell.gates;
-  if (r.shape[0] !== D || r.shape[1] !== G * H || r.shape[2] !== H || w.shape[0] !== D || w.shape[1] !== G * H || w.shape[2] !== I) {
-    ctx.unsupported(`W/R shapes [${w.shape.join(', ')}], [${r.shape.join(', ')}] do not fit ${D} direction(s), hidden ${H}, input ${I}`);
-  }
+  const { batchFirst, direction, S, Bn, I, H, D, G } = recurrentGeometry(ctx, cell, operands);
   if (!yOut && !yhOut && !ycOut) return [];
   if (D * Bn === 0 || H === 0) return [];
   const acts = activations(ctx, cell.defaults, D);

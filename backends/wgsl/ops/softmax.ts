@@ -3,7 +3,8 @@
 // −1), read in place at its stride.
 import { defineOnnxWgsl } from '../lowering.ts';
 import type { LowerContext } from '../lowering.ts';
-import { normAxis, writeVar } from './common.ts';
+import { softmaxAxes } from '../../shared/softmax-axes.ts';
+import { writeVar } from './common.ts';
 import { ctypeOf } from './ew-table.ts';
 import { FLOAT_SPECIALS, NEG_INF, rowKernel } from './rows.ts';
 
@@ -12,10 +13,7 @@ function softmaxLowering(log: boolean) {
     const x = ctx.input(0)!;
     const r = x.shape.length;
     if (ctypeOf(x.dtype) !== 'f32') ctx.unsupported(`${ctx.node.op} on ${x.dtype}`);
-    const reduced =
-      ctx.opset < 13
-        ? Array.from({ length: r }, (_, i) => i).filter((i) => i >= normAxis(ctx.int('axis', 1), r))
-        : [normAxis(ctx.int('axis', -1), r)];
+    const reduced = softmaxAxes(ctx, r);
     return rowKernel(ctx, {
       what: log ? 'logsoftmax' : 'softmax',
       reduced,

@@ -3,6 +3,7 @@
 // (batch-first X [B, S, I], opset 14), forward / reverse / bidirectional, per-batch
 // sequence_lens (steps past a sequence's length leave zeros in Y and do not touch the state),
 // initial states, and the activation list with its alpha/beta values.
+import type { AttrReader } from '../../attr-reader.ts';
 import { defineOnnxEvals } from '../registry.ts';
 import type { EvalContext } from '../registry.ts';
 import type { Tensor } from '../tensor.ts';
@@ -11,7 +12,7 @@ import { allocData, makeTensor, roundTo, toF64 } from '../tensor.ts';
 type Fn = (x: number) => number;
 
 /** An activation by its ONNX name; alpha/beta are taken only by the functions that use them. */
-function activation(name: string, next: (use: 'alpha' | 'beta', dflt: number) => number, fail: (m: string) => never): Fn {
+function activation(name: string, next: ActivationParam, fail: (m: string) => never): Fn {
   switch (name.toLowerCase()) {
     case 'sigmoid': return (x) => 1 / (1 + Math.exp(-x));
     case 'tanh': return Math.tanh;
@@ -49,12 +50,26 @@ function activation(name: string, next: (use: 'alpha' | 'beta', dflt: number) =>
   }
 }
 
-/** The activations of each direction: `perDir` of them, defaults repeated when not given. */
-function activations(ctx: EvalContext, defaults: readonly string[], dirs: number): Fn[][] {
+/** Takes the next activation_alpha (or activation_beta) value in list order, `dflt` once they run out. */
+export type ActivationParam = (use: 'alpha' | 'beta', dflt: number) => number;
+
+/**
+ * The activations of each direction: `defaults.length` of them, defaults repeated when not
+ * given, alpha/beta values handed out in list order to the activations that take them. Exported
+ * so the WGSL and CUDA lowerings read the list exactly as this does; `make` builds one activation
+ * (a function here, kernel text there) and `fail` reports a bad list.
+ */
+export function recurrentActivations<F>(
+  ctx: AttrReader,
+  defaults: readonly string[],
+  dirs: number,
+  fail: (why: string) => never,
+  make: (name: string, next: ActivationParam) => F,
+): F[][] {
   let names = [...ctx.strings('activations', [])];
   if (names.length === 0) names = Array.from({ length: dirs }, () => defaults).flat();
   else if (names.length === defaults.length && dirs === 2) names = [...names, ...names];
-  if (names.length !== defaults.length * dirs) ctx.fail(`expected ${defaults.length * dirs} activations, got ${names.length}`);
+  if (names.length !== defaults.length * dirs) fail(`expected ${defaults.length * dirs} activations, got ${names.length}`);
   const alphas = ctx.floats('activation_alpha', []);
   const betas = ctx.floats('activation_beta', []);
   let ai = 0;
@@ -63,8 +78,12 @@ function activations(ctx: EvalContext, defaults: readonly string[], dirs: number
     if (use === 'alpha') return ai < alphas.length ? alphas[ai++]! : dflt;
     return bi < betas.length ? betas[bi++]! : dflt;
   };
-  const fns = names.map((n) => activation(n, next, ctx.fail));
+  const fns = names.map((n) => make(n, next));
   return Array.from({ length: dirs }, (_, d) => fns.slice(d * defaults.length, (d + 1) * defaults.length));
+}
+
+function activations(ctx: EvalContext, defaults: readonly string[], dirs: number): Fn[][] {
+  return recurrentActivations(ctx, defaults, dirs, (why) => ctx.fail(why), (n, next) => activation(n, next, ctx.fail));
 }
 
 interface Cell {
