@@ -33,7 +33,9 @@ export function findNvcc(): string | null {
   return (nvccPath = null);
 }
 
-const FLAGS = ['-std=c++17', '-O3', '-cubin', '--resource-usage', '-Xptxas', '-warn-spills,-warn-lmem-usage', '--Werror', 'all-warnings'];
+// A spill is a warning made an error. Local memory is read from the report instead of made an
+// error here: CUDA's own sin/cos/tan keep a small array for huge arguments, which callers may allow.
+const FLAGS = ['-std=c++17', '-O3', '-cubin', '--resource-usage', '-Xptxas', '-warn-spills', '--Werror', 'all-warnings'];
 
 /**
  * Compile `kernels` (the text of a kernels.cuh) for each architecture and return every kernel's
