@@ -364,3 +364,16 @@ function foldByInterpreter(
     throw e;
   }
 }
+
+/**
+ * Refuse, before specialization, a top-level node with subgraphs (If, Loop, Scan) that the backend
+ * does not lower: such a node is never folded, and specializing its branches for the run's sizes
+ * can fail first with a message about a branch the model would not take.
+ */
+export function refuseUnloweredControlFlow(model: Model, lookup: (node: Node) => unknown, label: string, file?: string): void {
+  for (const node of model.graph.nodes) {
+    if (subgraphsOf(node).length && !lookup(node)) {
+      throw new LatheError('UnsupportedOp', `op ${qualifiedOp(node)} has no ${label} lowering (lathe does not fall back to the CPU)`, { file, node: node.name, op: qualifiedOp(node) });
+    }
+  }
+}

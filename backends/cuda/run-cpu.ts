@@ -19,6 +19,8 @@ import { compileCpu, defaultCacheDir, firstErrorLines, runCpu } from './cpu/buil
 import type { CudaArtifacts, CudaManifestTensor } from './emit.ts';
 import { emitCuda, WEIGHTS_FILE } from './emit.ts';
 import { lowerCudaModel } from './lower.ts';
+import { lookupCuda } from './lowering.ts';
+import { refuseUnloweredControlFlow } from '../lower-core.ts';
 import { withInputDefaults } from '../shared/inputs.ts';
 
 export interface CudaCpuOptions {
@@ -37,6 +39,7 @@ export function runCudaCpu(model: Model, inputs: readonly Tensor[], options: Cud
   // Trailing inputs left out take their ONNX initializer defaults, as in the interpreter.
   inputs = withInputDefaults(model, inputs);
   const inputValues = valueInputs(model, inputs);
+  refuseUnloweredControlFlow(model, lookupCuda, 'CUDA', options.file);
   const spec = specialize(model, { inputShapes: inputs.map((t) => t.shape), inputValues, file: options.file });
   const program = lowerCudaModel(spec, { file: options.file });
   const art = emitCuda(program, { model: model.graph.name || 'model' });

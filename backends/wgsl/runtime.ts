@@ -18,6 +18,8 @@ import type { Program, ProgramTensor } from './lower.ts';
 import { lowerModel, rootOf } from './lower.ts';
 import { withInputDefaults } from '../shared/inputs.ts';
 import { specialize, valueInputs } from './specialize.ts';
+import { refuseUnloweredControlFlow } from '../lower-core.ts';
+import { lookupWgsl } from './lowering.ts';
 import { packUniforms } from './uniforms.ts';
 
 // WebGPU's flag values (the spec's constants; Dawn's globals hold the same numbers).
@@ -388,6 +390,7 @@ export async function runWgsl(model: Model, inputs: readonly Tensor[], options: 
   // Compiled for these inputs: their shapes, and the values of inputs that only set shapes or
   // axes (a Slice's starts given as an input), which become constants of the program.
   const inputValues = valueInputs(model, inputs);
+  refuseUnloweredControlFlow(model, lookupWgsl, 'WGSL', options.file);
   const spec = specialize(model, { inputShapes: inputs.map((t) => t.shape), inputValues, file: options.file });
   const program = lowerModel(spec, { caps: gpu.caps, file: options.file });
   const session = await Session.create(gpu, program, options);

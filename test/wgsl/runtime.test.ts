@@ -17,6 +17,10 @@ import { lowerModel } from '../../backends/wgsl/lower.ts';
 import { pipelineFor, runWgsl, Session, validateKernels } from '../../backends/wgsl/runtime.ts';
 import { specialize, valueInputs } from '../../backends/wgsl/specialize.ts';
 import { runModel } from '../../ir/interp/run.ts';
+import { existsSync } from 'node:fs';
+import { importOnnxFile } from '../../ir/onnx/import.ts';
+import { readInputs } from '../../compiler/conformance.ts';
+import { runCudaCpu } from '../../backends/cuda/run-cpu.ts';
 import { plainAddKernel } from '../../backends/wgsl/ops/basic.ts';
 import { compareWithInterpreter, gpuTest, oneNodeModel, randomTensor, validateOnNullBackend } from './helpers.ts';
 
@@ -202,6 +206,16 @@ test('an op without a WGSL lowering is an UnsupportedOp naming node and op', asy
   const gpu = await openValidationGpu();
   const e = await throwsLathe(() => lowerModel(specialize(m), { caps: gpu.caps }), 'UnsupportedOp', /node 'the_coin', op onnx.Bernoulli: op onnx.Bernoulli has no WGSL lowering/);
   assert.is(e.where.node, 'the_coin');
+});
+
+test('an If (no GPU lowering) is refused naming it, before its branches are specialized', async () => {
+  const dir = '/usr/share/libonnx-testdata/data/node/test_if';
+  if (!existsSync(dir)) return;
+  const m = importOnnxFile(`${dir}/model.onnx`);
+  const inputs = readInputs(m.graph, `${dir}/test_data_set_0`) as Tensor[];
+  const gpu = await openValidationGpu();
+  await throwsLathe(() => runWgsl(m, inputs, { gpu }), 'UnsupportedOp', /op onnx.If has no WGSL lowering/);
+  await throwsLathe(() => runCudaCpu(m, inputs), 'UnsupportedOp', /op onnx.If has no CUDA lowering/);
 });
 
 test('specialize binds symbols from input shapes and rejects what stays unknown', () => {
