@@ -7,18 +7,8 @@
 // ROIs and the batch indices are data read from their buffers (they do not change any shape).
 import { gridSamplePlan, roiAlignParams } from '../../shared/grid-sample-plan.ts';
 import type { CudaElem } from '../kernel.ts';
-import { C_TYPE } from '../kernel.ts';
 import { defineOnnxCuda } from '../lowering.ts';
-import { decompose, elemOf, literal, load, numElements, perElementKernel, readBinding, stridesOf, writeBinding } from './index-util.ts';
-
-/** The double `v` stored as `e` (floats rounded once, integers truncated as a C cast). */
-function storeD(v: string, e: CudaElem): string {
-  if (e === 'f64') return v;
-  if (e === 'f32') return `(float)(${v})`;
-  if (e === 'f16') return `__float2half_rn((float)(${v}))`;
-  if (e === 'bf16') return `__float2bfloat16_rn((float)(${v}))`;
-  return `(${C_TYPE[e]})(long long)(${v})`;
-}
+import { decompose, elemOf, literal, load, numElements, perElementKernel, readBinding, storeD, stridesOf, writeBinding } from './index-util.ts';
 
 const isFloatElem = (e: CudaElem) => e === 'f32' || e === 'f64' || e === 'f16' || e === 'bf16';
 

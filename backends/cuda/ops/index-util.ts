@@ -149,6 +149,15 @@ export function load(v: string, elem: CudaElem): string {
 }
 
 /** A compute-type value stored as `elem`. */
+/** The double `v` stored as `e` (floats rounded once, integers truncated as a C cast). */
+export function storeD(v: string, e: CudaElem): string {
+  if (e === 'f64') return v;
+  if (e === 'f32') return `(float)(${v})`;
+  if (e === 'f16') return `__float2half_rn((float)(${v}))`;
+  if (e === 'bf16') return `__float2bfloat16_rn((float)(${v}))`;
+  return `(${C_TYPE[e]})(long long)(${v})`;
+}
+
 export function store(v: string, elem: CudaElem): string {
   if (elem === 'f16') return `__float2half_rn(${v})`;
   if (elem === 'bf16') return `__float2bfloat16_rn(${v})`;

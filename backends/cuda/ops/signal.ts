@@ -12,10 +12,9 @@
 import { fromConst, toNumbers } from '../../../ir/interp/tensor.ts';
 import { dftGeometry } from '../../shared/signal-plan.ts';
 import type { CudaBinding, CudaElem } from '../kernel.ts';
-import { C_TYPE } from '../kernel.ts';
 import type { CudaContext } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
-import { elemOf, literal, load, numElements, perElementKernel, readBinding, u, writeBinding } from './index-util.ts';
+import { elemOf, literal, load, numElements, perElementKernel, readBinding, storeD, u, writeBinding } from './index-util.ts';
 
 // sin(πx) and cos(πx): CUDA's sincospi reduces the argument exactly (cos/sin of a large double
 // take a slow path through local memory; separate sinpi/cospi calls spill at sm_90). The CPU
@@ -33,15 +32,6 @@ __device__ __forceinline__ double lathe_cospi(double x) {
   lathe_sincospi(x, &s, &c);
   return c;
 }`;
-
-/** The double `v` stored as `e` (floats rounded once, integers truncated as a C cast). */
-function storeD(v: string, e: CudaElem): string {
-  if (e === 'f64') return v;
-  if (e === 'f32') return `(float)(${v})`;
-  if (e === 'f16') return `__float2half_rn((float)(${v}))`;
-  if (e === 'bf16') return `__float2bfloat16_rn((float)(${v}))`;
-  return `(${C_TYPE[e]})(long long)(${v})`;
-}
 
 /**
  * A scalar operand as a C double expression: a literal where it is a constant, else a read of its

@@ -13,6 +13,7 @@ import { defineOnnxWgsl } from '../lowering.ts';
 import type { GemmShape, StoreEpilogue } from './gemm-tile.ts';
 import { gemmDispatch, gemmMain, gemmTile, quadLoad, storeQuad, tileM, tileN } from './gemm-tile.ts';
 import { bindingDecl, flatIndex, floatElem, grid1d, keyOf, preamble, stridesOf, u, unroll4 } from './kernel-util.ts';
+import { convTransposePlan } from '../../shared/conv-transpose-plan.ts';
 
 const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -138,27 +139,7 @@ defineOnnxWgsl(['ConvTranspose'], (ctx) => {
   const w = ctx.input(1)!;
   const bias = ctx.input(2);
   const y = ctx.output(0)!;
-  const [, C] = x.shape as [number, number];
-  const inSp = x.shape.slice(2);
-  const r = inSp.length;
-  const group = ctx.int('group', 1);
-  const Cg = C / group;
-  const Mg = w.shape[1]!;
-  const M = Mg * group;
-  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
-  const strides = ctx.ints('strides', new Array(r).fill(1));
-  const dilations = ctx.ints('dilations', new Array(r).fill(1));
-  const outSp = y.shape.slice(2);
-  // The begin pads, as the interpreter derives them (explicit, or from output_shape / auto_pad).
-  const autoPad = ctx.string('auto_pad', 'NOTSET');
-  let padBegin = ctx.ints('pads', new Array(2 * r).fill(0)).slice(0, r);
-  if (ctx.attr('output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const outPad = ctx.ints('output_padding', new Array(r).fill(0));
-    padBegin = inSp.map((i, d) => {
-      const total = strides[d]! * (i - 1) + outPad[d]! + (kernel[d]! - 1) * dilations[d]! + 1 - outSp[d]!;
-      return autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
-    });
-  } else if (autoPad === 'VALID') padBegin = new Array(r).fill(0);
+  const { C, inSp, r, group, Cg, Mg, M, kernel, strides, dilations, outSp, padBegin } = convTransposePlan(ctx, x, w, y);
   const total = numElements(y.shape);
   if (total === 0) return [];
   const P = numElements(outSp);
