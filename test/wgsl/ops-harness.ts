@@ -3,6 +3,9 @@
 // lowered with the registered WGSL lowering; every kernel validated under Dawn's null backend,
 // and run on the software adapter (lavapipe) with its uniforms packed by backends/wgsl/uniforms.ts,
 // then compared with the reference interpreter.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { runCaseOn } from '../../compiler/conformance.ts';
 import { attrReader } from '../../ir/attr-reader.ts';
 import type { AttrInput } from '../../ir/builder.ts';
 import { GraphBuilder } from '../../ir/builder.ts';
@@ -213,3 +216,23 @@ export function rng(seed: number) {
     },
   };
 }
+
+/**
+ * Every ONNX conformance case (node/) whose folder starts with one of `prefixes` passes on the
+ * WGSL backend (or is skipped, where `expectSkip` names it); at least `min` cases exist. Nothing
+ * to check without the data or an adapter.
+ */
+export async function checkConformanceCases(prefixes: readonly string[], min: number, expectSkip: ReadonlySet<string> = new Set()): Promise<void> {
+  const data = '/usr/share/libonnx-testdata/data/node';
+  if (!existsSync(data) || !(await adapterDevice())) return;
+  const dirs = readdirSync(data).filter((d) => prefixes.some((p) => d.startsWith(p))).sort();
+  if (dirs.length < min) throw new Error(`found ${dirs.length} conformance cases for ${prefixes.join(', ')}, want at least ${min}`);
+  const failed: string[] = [];
+  for (const d of dirs) {
+    const res = await runCaseOn(path.join(data, d), 'wgsl');
+    const want = expectSkip.has(d) ? 'skip' : 'pass';
+    if (res.status !== want) failed.push(`${d}: ${res.status} (want ${want}) ${res.reason}`);
+  }
+  if (failed.length) throw new Error(`conformance cases not as expected:\n${failed.join('\n')}`);
+}
+

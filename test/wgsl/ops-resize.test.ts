@@ -11,7 +11,7 @@ import { fromConst, makeTensor } from '../../ir/interp/tensor.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
 import { runCaseOn } from '../../compiler/conformance.ts';
 import { adapterDevice } from './kernel-harness.ts';
-import { kernelsOf, lowerOp, mismatch, opCase, reference, rng, runOp, validate, checkOp } from './ops-harness.ts';
+import { kernelsOf, lowerOp, mismatch, opCase, reference, rng, runOp, validate, checkOp, checkConformanceCases } from './ops-harness.ts';
 import type { OpCase } from './ops-harness.ts';
 
 const r = rng(23);
@@ -205,19 +205,8 @@ test('RoiAlign: avg and max, half_pixel and output_half_pixel, sampling ratios',
 
 // Conformance: every case of these ops passes on the WGSL backend (scales, sizes, roi and rois
 // are graph inputs there, read by the kernels).
-const DATA = '/usr/share/libonnx-testdata/data/node';
-const PREFIXES = ['test_resize_', 'test_upsample_', 'test_gridsample', 'test_roialign_'];
-
 test('conformance cases on the WGSL backend', async () => {
-  if (!fs.existsSync(DATA) || !(await adapterDevice())) return;
-  const dirs = fs.readdirSync(DATA).filter((d) => PREFIXES.some((p) => d.startsWith(p))).sort();
-  assert.ok(dirs.length >= 34, `found ${dirs.length} cases`);
-  const failed: string[] = [];
-  for (const d of dirs) {
-    const res = await runCaseOn(path.join(DATA, d), 'wgsl');
-    if (res.status !== 'pass') failed.push(`${d}: ${res.status} ${res.reason}`);
-  }
-  assert.equal(failed, []);
+  await checkConformanceCases(['test_resize_', 'test_upsample_', 'test_gridsample', 'test_roialign_'], 34);
 });
 
 test.run();

@@ -12,7 +12,7 @@ import type { Tensor } from '../../ir/interp/tensor.ts';
 import type { AttrInput } from '../../ir/builder.ts';
 import { runCaseOn } from '../../compiler/conformance.ts';
 import { adapterDevice } from './kernel-harness.ts';
-import { kernelsOf, lowerOp, mismatch, opCase, reference, rng, runOp, validate, checkOp } from './ops-harness.ts';
+import { kernelsOf, lowerOp, mismatch, opCase, reference, rng, runOp, validate, checkOp, checkConformanceCases } from './ops-harness.ts';
 import type { OpCase } from './ops-harness.ts';
 
 const r = rng(23);
@@ -131,19 +131,8 @@ test('an unknown activation is unsupported', () => {
   }
 });
 
-const DATA = '/usr/share/libonnx-testdata/data/node';
-const PREFIXES = ['test_rnn', 'test_simple_rnn', 'test_gru', 'test_lstm'];
-
 test('conformance cases on the WGSL backend', async () => {
-  if (!fs.existsSync(DATA) || !(await adapterDevice())) return;
-  const dirs = fs.readdirSync(DATA).filter((d) => PREFIXES.some((p) => d.startsWith(p))).sort();
-  assert.ok(dirs.length >= 12, `found ${dirs.length} cases`);
-  const failed: string[] = [];
-  for (const d of dirs) {
-    const res = await runCaseOn(path.join(DATA, d), 'wgsl');
-    if (res.status !== 'pass') failed.push(`${d}: ${res.status} ${res.reason}`);
-  }
-  assert.equal(failed, []);
+  await checkConformanceCases(['test_rnn', 'test_simple_rnn', 'test_gru', 'test_lstm'], 12);
 });
 
 test.run();
