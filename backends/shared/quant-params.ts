@@ -3,9 +3,6 @@
 // scale or zero point lines up with its data (ir/interp/ops/quant-util.ts is the oracle), and the
 // integer conv's geometry. Each backend writes its own kernel text from these.
 import type { DType } from '../../ir/dtype.ts';
-import type { EvalContext } from '../../ir/interp/registry.ts';
-import type { Window } from '../../ir/interp/ops/window.ts';
-import { windowGeometry } from '../../ir/interp/ops/window.ts';
 import { numElements } from '../../ir/types.ts';
 import type { CoreContext, StaticTensor } from '../lower-core.ts';
 
@@ -86,31 +83,6 @@ export function qlinearMatmulScales(ctx: CoreContext<unknown>, a: StaticTensor, 
   return { perRow, perCol };
 }
 
-/** The geometry of ConvInteger / QLinearConv: channels C (M out), groups, the window over the spatial dims. */
-export interface IntConvGeometry {
-  readonly C: number;
-  readonly inSp: readonly number[];
-  readonly M: number;
-  readonly group: number;
-  readonly kernel: readonly number[];
-  readonly win: Window;
-  /** Input and output channels per group. */
-  readonly Cg: number;
-  readonly Mg: number;
-}
-
-export function intConvGeometry(ctx: CoreContext<unknown>, x: StaticTensor, w: StaticTensor): IntConvGeometry {
-  const [, C] = x.shape as [number, number];
-  const inSp = x.shape.slice(2);
-  const M = w.shape[0]!;
-  const group = ctx.int('group', 1);
-  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
-  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel);
-  const Cg = C / group;
-  const Mg = M / group;
-  if (!Number.isInteger(Cg) || !Number.isInteger(Mg) || w.shape[1] !== Cg) return ctx.unsupported(`channels do not fit: X has ${C}, W is [${w.shape.join(', ')}], group ${group}`);
-  return { C, inSp, M, group, kernel, win, Cg, Mg };
-}
 
 /** An integer conv's bias must be i32 with one value per output channel. */
 export function checkIntBias(ctx: CoreContext<unknown>, bias: StaticTensor, M: number): void {

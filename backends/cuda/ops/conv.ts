@@ -5,8 +5,6 @@
 // where k = (c, kernel position) runs over Cg·kSize and X̂ is the im2col matrix, never stored: the
 // B loader gathers each element straight from X (0 in the padding). A 1×1 kernel with stride 1 and
 // no padding reads X itself as B. ConvTranspose (below) is a direct gather kernel.
-import type { EvalContext } from '../../../ir/interp/registry.ts';
-import { windowGeometry } from '../../../ir/interp/ops/window.ts';
 import { stridesOf } from '../../../ir/types.ts';
 import type { CudaBinding } from '../kernel.ts';
 import { blocksFor, cudaKernel } from '../kernel.ts';
@@ -14,7 +12,7 @@ import type { CudaContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
 import type { AccType } from './gemm-tile.ts';
 import { accOf, elemOf, gemmTileBody, gemmTileGrid, lit, loadAs, MAX_GRID_YZ, madd, numElements, storeAs, UNROLL_HELPER } from './gemm-tile.ts';
-import { convTransposePlan } from '../../shared/conv-transpose-plan.ts';
+import { convGeometry, convTransposePlan } from '../../shared/conv-plan.ts';
 
 /** X, W, optional bias and Y as float bindings of one element type family. */
 function convBindings(ctx: CudaContext, x: StaticTensor, w: StaticTensor, bias: StaticTensor | undefined, y: StaticTensor): { bindings: CudaBinding[]; acc: AccType } {
@@ -35,16 +33,9 @@ defineOnnxCuda(['Conv'], (ctx) => {
   const w = ctx.input(1)!;
   const bias = ctx.input(2);
   const y = ctx.output(0)!;
-  const [N, C] = x.shape as [number, number];
-  const inSp = x.shape.slice(2);
-  const M = w.shape[0]!;
-  const group = ctx.int('group', 1);
-  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
+  const N = x.shape[0]!;
   // The attribute reading is the interpreter's, so the geometry cannot drift from the reference.
-  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel);
-  const Cg = C / group;
-  const Mg = M / group;
-  if (!Number.isInteger(Cg) || !Number.isInteger(Mg) || w.shape[1] !== Cg) ctx.unsupported(`channels do not fit: X has ${C}, W is [${w.shape.join(', ')}], group ${group}`);
+  const { C, inSp, M, group, kernel, win, Cg, Mg } = convGeometry(ctx, x, w);
   const kSize = numElements(kernel);
   const P = numElements(win.out);
   const K = Cg * kSize;

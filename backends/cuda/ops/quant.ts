@@ -10,12 +10,13 @@
 // f32 tricks as in the WGSL backend). fp8 and 4-bit types have no CUDA storage element here
 // (backends/cuda/kernel.ts cudaElem), so nodes with them are refused.
 import type { DType } from '../../../ir/dtype.ts';
-import { checkIntBias, dynamicQuantOperands, intConvGeometry, intMatmulShapes, paramLayout, qlinearMatmulScales, QUANT_RANGE, scaleIsScalar, zeroPointLayout } from '../../shared/quant-params.ts';
+import { checkIntBias, dynamicQuantOperands, intMatmulShapes, paramLayout, qlinearMatmulScales, QUANT_RANGE, scaleIsScalar, zeroPointLayout } from '../../shared/quant-params.ts';
 import type { CudaBinding, CudaElem, CudaKernel } from '../kernel.ts';
 import { C_TYPE, cudaElem, cudaKernel } from '../kernel.ts';
 import type { CudaContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
 import { affine, broadcastStrides, decompose, indexNames, numElements, perElementKernel, stridesOf, u } from './index-util.ts';
+import { convGeometry } from '../../shared/conv-plan.ts';
 
 /** The storage element of a quantized (integer) operand or result; fp8 / 4-bit are refused. */
 function intElem(ctx: CudaContext, t: StaticTensor, what: string): CudaElem {
@@ -338,7 +339,7 @@ function intConv(ctx: CudaContext, what: string, xi: number, xzi: number, wi: nu
   const bias = biasIdx === undefined ? undefined : ctx.input(biasIdx);
   const y = ctx.output(0)!;
   if (x.shape.length < 3) return ctx.unsupported(`${ctx.node.op} input of rank ${x.shape.length} (N, C and at least one spatial dim expected)`);
-  const { C, inSp, M, kernel, win, Cg, Mg } = intConvGeometry(ctx, x, w);
+  const { C, inSp, M, kernel, win, Cg, Mg } = convGeometry(ctx, x, w);
   const r = inSp.length;
   const binds: CudaBinding[] = [bind(x.name, 'x', dataElem(ctx, x, 'x')), bind(w.name, 'w', dataElem(ctx, w, 'w'))];
   // The x element's indices (n, channel, spatial…) and w's (m, c, kernel…), for the zero points.

@@ -5,15 +5,13 @@
 // the B loader gathers the four output positions of its quad straight from X (0 in the padding).
 // A 1×1 kernel with stride 1 and no padding reads X itself as B (vec4 loads where aligned).
 // ConvTranspose (below) is a direct gather kernel.
-import type { EvalContext } from '../../../ir/interp/registry.ts';
-import { windowGeometry } from '../../../ir/interp/ops/window.ts';
 import type { Kernel, KernelBinding } from '../kernel.ts';
 import type { LowerContext } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
 import type { GemmShape, StoreEpilogue } from './gemm-tile.ts';
 import { gemmDispatch, gemmMain, gemmTile, quadLoad, storeQuad, tileM, tileN } from './gemm-tile.ts';
 import { bindingDecl, flatIndex, floatElem, grid1d, keyOf, preamble, stridesOf, u, unroll4 } from './kernel-util.ts';
-import { convTransposePlan } from '../../shared/conv-transpose-plan.ts';
+import { convGeometry, convTransposePlan } from '../../shared/conv-plan.ts';
 
 const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -44,15 +42,9 @@ export function lowerConv(ctx: LowerContext, epi?: StoreEpilogue): Kernel[] {
   const w = ctx.input(1)!;
   const bias = ctx.input(2);
   const y = ctx.output(0)!;
-  const [N, C] = x.shape as [number, number];
-  const inSp = x.shape.slice(2);
-  const M = w.shape[0]!;
-  const group = ctx.int('group', 1);
-  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
+  const N = x.shape[0]!;
   // The attribute reading is the interpreter's, so the geometry cannot drift from the reference.
-  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel);
-  const Cg = C / group;
-  const Mg = M / group;
+  const { C, inSp, M, group, kernel, win, Cg, Mg } = convGeometry(ctx, x, w);
   const kSize = numElements(kernel);
   const P = numElements(win.out);
   const K = Cg * kSize;

@@ -13,12 +13,13 @@
 // boundary. Targets: i8, u8, i16, u16 and i32 (stored as i32, u16 as u32); fp8 and 4-bit types have
 // no WGSL storage, so those nodes are unsupported.
 import type { DType } from '../../../ir/dtype.ts';
-import { checkIntBias, dynamicQuantOperands, intConvGeometry, intMatmulShapes, paramLayout, qlinearMatmulScales, QUANT_RANGE, scaleIsScalar, zeroPointLayout } from '../../shared/quant-params.ts';
+import { checkIntBias, dynamicQuantOperands, intMatmulShapes, paramLayout, qlinearMatmulScales, QUANT_RANGE, scaleIsScalar, zeroPointLayout } from '../../shared/quant-params.ts';
 import type { Kernel, KernelBinding } from '../kernel.ts';
 import { storageElem } from '../kernel.ts';
 import type { LowerContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxWgsl } from '../lowering.ts';
 import { bindingDecl, broadcastStrides, flatIndex, grid1d, keyOf, offsetExpr, preamble, stridesOf, u } from './kernel-util.ts';
+import { convGeometry } from '../../shared/conv-plan.ts';
 
 const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const WG = 64;
@@ -505,7 +506,7 @@ function intConv(ctx: LowerContext, what: string, xi: number, xzi: number, wi: n
   const w = ctx.input(wi)!;
   const bias = biasIdx === undefined ? undefined : ctx.input(biasIdx);
   const y = ctx.output(0)!;
-  const { C, inSp, M, group, kernel, win, Cg, Mg } = intConvGeometry(ctx, x, w);
+  const { C, inSp, M, group, kernel, win, Cg, Mg } = convGeometry(ctx, x, w);
   const total = numElements(y.shape);
   if (total === 0) return [];
   const P = numElements(win.out);

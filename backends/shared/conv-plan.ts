@@ -1,5 +1,9 @@
-// ConvTranspose's geometry for the backends' gather kernels: groups, kernel, strides, dilations
+// Convolution geometry shared by both backends' Conv, ConvInteger and QLinearConv kernels, and
+// ConvTranspose's for the gather kernels: groups, kernel, strides, dilations
 // and the begin pads as the interpreter derives them (explicit, or from output_shape / auto_pad).
+import type { EvalContext } from '../../ir/interp/registry.ts';
+import type { Window } from '../../ir/interp/ops/window.ts';
+import { windowGeometry } from '../../ir/interp/ops/window.ts';
 import type { CoreContext, StaticTensor } from '../lower-core.ts';
 
 export interface ConvTransposePlan {
@@ -37,4 +41,30 @@ export function convTransposePlan(ctx: CoreContext<unknown>, x: StaticTensor, w:
     });
   } else if (autoPad === 'VALID') padBegin = new Array(r).fill(0);
   return { C, inSp, r, group, Cg: C / group, Mg, M: Mg * group, kernel, strides, dilations, outSp, padBegin };
+}
+
+/** The geometry of Conv, ConvInteger and QLinearConv: channels C (M out), groups, the window over the spatial dims. */
+export interface ConvGeometry {
+  readonly C: number;
+  readonly inSp: readonly number[];
+  readonly M: number;
+  readonly group: number;
+  readonly kernel: readonly number[];
+  readonly win: Window;
+  /** Input and output channels per group. */
+  readonly Cg: number;
+  readonly Mg: number;
+}
+
+export function convGeometry(ctx: CoreContext<unknown>, x: StaticTensor, w: StaticTensor): ConvGeometry {
+  const [, C] = x.shape as [number, number];
+  const inSp = x.shape.slice(2);
+  const M = w.shape[0]!;
+  const group = ctx.int('group', 1);
+  const kernel = ctx.attr('kernel_shape') ? [...ctx.ints('kernel_shape')] : w.shape.slice(2);
+  const win = windowGeometry(ctx as unknown as EvalContext /* it reads only attributes */, inSp, kernel);
+  const Cg = C / group;
+  const Mg = M / group;
+  if (!Number.isInteger(Cg) || !Number.isInteger(Mg) || w.shape[1] !== Cg) return ctx.unsupported(`channels do not fit: X has ${C}, W is [${w.shape.join(', ')}], group ${group}`);
+  return { C, inSp, M, group, kernel, win, Cg, Mg };
 }
