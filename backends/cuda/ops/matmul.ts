@@ -13,6 +13,7 @@ import type { CudaContext, StaticTensor } from '../lowering.ts';
 import { defineOnnxCuda } from '../lowering.ts';
 import { broadcastStrides, stridesOf } from '../../wgsl/index-helper.ts';
 import type { AccType } from './gemm-tile.ts';
+import { matmulShapes } from '../../shared/matmul-shapes.ts';
 import {
   accOf, elemOf, gemmTileBody, gemmTileGrid, isFloatElem, lit, loadAs, MAX_GRID_YZ, numElements, storeAs, UNROLL_HELPER, MMA_HELPERS, MMA_TILE, mmaTileBody,
 } from './gemm-tile.ts';
@@ -138,14 +139,7 @@ defineOnnxCuda(['MatMul'], (ctx) => {
   const b = ctx.input(1)!;
   const y = ctx.output(0)!;
   const elem = operandElems(ctx, a, b);
-  // numpy: a 1-D A is a row [1, K], a 1-D B a column [K, 1]; the layouts are the same bytes.
-  const as = a.shape.length === 1 ? [1, a.shape[0]!] : a.shape;
-  const bs = b.shape.length === 1 ? [b.shape[0]!, 1] : b.shape;
-  const M = as[as.length - 2]!;
-  const K = as[as.length - 1]!;
-  const N = bs[bs.length - 1]!;
-  const aBatch = as.slice(0, -2);
-  const bBatch = bs.slice(0, -2);
+  const { M, K, N, aBatch, bBatch } = matmulShapes(a, b);
   if (numElements(y.shape) === 0) return [];
   const common = { name: ctx.kernelName('matmul'), node: ctx.node.name, op: ctx.node.op, N, K, alpha: 1, beta: 0, y: { t: y, elem } };
   // One B for every batch of A (a layer's weight): A's batches are consecutive rows, so they fold

@@ -8,6 +8,7 @@ import { defineOnnxWgsl } from '../lowering.ts';
 import type { GemmShape, StoreEpilogue } from './gemm-tile.ts';
 import { gemmDispatch, gemmMain, gemmTile, quadLoad, storeQuad, tileM, tileN } from './gemm-tile.ts';
 import { bindingDecl, broadcastStrides, f, floatElem, keyOf, offsetExpr, preamble, u, unroll4 } from './kernel-util.ts';
+import { matmulShapes } from '../../shared/matmul-shapes.ts';
 
 const numElements = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -99,14 +100,7 @@ export function lowerMatMul(ctx: LowerContext, epi?: StoreEpilogue): Kernel[] {
   const b = ctx.input(1)!;
   const y = ctx.output(0)!;
   if (a.dtype !== b.dtype) ctx.unsupported(`operands are ${a.dtype} and ${b.dtype}`);
-  // numpy: a 1-D A is a row [1, K], a 1-D B a column [K, 1]; the layouts are the same bytes.
-  const as = a.shape.length === 1 ? [1, a.shape[0]!] : a.shape;
-  const bs = b.shape.length === 1 ? [b.shape[0]!, 1] : b.shape;
-  const M = as[as.length - 2]!;
-  const K = as[as.length - 1]!;
-  const N = bs[bs.length - 1]!;
-  const aBatch = as.slice(0, -2);
-  const bBatch = bs.slice(0, -2);
+  const { M, K, N, aBatch, bBatch } = matmulShapes(a, b);
   if (numElements(y.shape) === 0) return [];
   // One B for every batch of A (a layer's weight): A's batches are consecutive rows, so they fold
   // into one tall GEMM and the tiles fill up.
