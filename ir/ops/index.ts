@@ -18,4 +18,5 @@ import './control.ts';
 import './sequence.ts';
 import './misc.ts';
 import './lathe.ts';
+import './svdquant.ts';
 import './attention.ts';

@@ -34,4 +34,5 @@ import './sample.ts';
 import './affine-grid.ts';
 import './image-decoder.ts';
 import './lathe.ts';
+import './svdquant.ts';
 import './attention.ts';
