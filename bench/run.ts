@@ -17,12 +17,13 @@ import { parseArgs } from 'node:util';
 import { importBenchmark } from './benchmarks/import.ts';
 import { interpBenchmark } from './benchmarks/interp.ts';
 import { passesBenchmark } from './benchmarks/passes.ts';
+import { svdquantBenchmark } from './benchmarks/svdquant.ts';
 import { wgslBenchmark } from './benchmarks/wgsl.ts';
 import type { Benchmark, ResultsFile } from './benchmarks/types.ts';
 import { machineFacts } from './lib/machine.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-export const BENCHMARKS: readonly Benchmark[] = [importBenchmark, passesBenchmark, interpBenchmark, wgslBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [importBenchmark, passesBenchmark, interpBenchmark, wgslBenchmark, svdquantBenchmark];
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');

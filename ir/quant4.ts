@@ -3,7 +3,7 @@
 // and the svdquant pass (weights, offline) both quantize with these functions, and the WGSL and
 // CUDA kernels do the same arithmetic step for step, so all of them agree bit for bit: every
 // step is one f32 operation (Math.fround after each), rounding is half to even.
-import { decodeBits, FORMATS, roundHalfEven, roundToFormat } from './interp/float.ts';
+import { decodeBits, FORMATS, roundToFormat } from './interp/float.ts';
 
 export type Quant4Format = 'int4' | 'nvfp4';
 export const QUANT4_FORMATS: readonly Quant4Format[] = ['int4', 'nvfp4'];
@@ -48,6 +48,12 @@ export function toF16(v: number): number {
   return roundToFormat(v, F16);
 }
 
+/** Round half to even of an f32 quotient, inlined for the hot loops (Math.round rounds ties up). */
+function rint(t: number): number {
+  const r = Math.round(t);
+  return r - t === 0.5 && r & 1 ? r - 1 : r;
+}
+
 /** Two codes per byte, code 2b in the low nibble of byte b. */
 export function packNibbles(codes: Int8Array | Uint8Array, out: Uint8Array, outOffset = 0): void {
   for (let b = 0; b < codes.length >> 1; b++) out[outOffset + b] = (codes[2 * b]! & 15) | ((codes[2 * b + 1]! & 15) << 4);
@@ -63,22 +69,29 @@ export interface ActQuantSpec {
   readonly signed: boolean;
 }
 
+/** K rounded up to whole groups: the packed layouts' length (the padding codes are 0). */
+export const paddedK = (K: number, group: number): number => Math.ceil(K / group) * group;
+
 /**
- * Quantize4 on rows of K values (docs/svdquant.md): `q` [rows, K/2] packed codes and `s`
- * [rows, K/group] f32 scales (nvfp4: the decoded E4M3 scale).
+ * Quantize4 on rows of K values (docs/svdquant.md): `q` [rows, Kp/2] packed codes and `s`
+ * [rows, Kp/group] f32 scales (nvfp4: the decoded E4M3 scale), Kp = K rounded up to whole groups,
+ * the missing values read as 0.
  */
 export function quantizeActivations(x: Float32Array | Float64Array, rows: number, K: number, spec: ActQuantSpec, invSmooth?: Float32Array): { q: Uint8Array; s: Float32Array } {
   const { format, group, signed } = spec;
-  const groups = K / group;
-  const q = new Uint8Array(rows * (K >> 1));
+  const Kp = paddedK(K, group);
+  const groups = Kp / group;
+  const q = new Uint8Array(rows * (Kp >> 1));
   const s = new Float32Array(rows * groups);
   const xh = new Float32Array(group);
   const codes = new Uint8Array(group);
   for (let r = 0; r < rows; r++) {
     for (let g = 0; g < groups; g++) {
       const base = r * K + g * group;
+      const len = Math.min(group, K - g * group);
       let a = 0;
-      for (let i = 0; i < group; i++) {
+      xh.fill(0);
+      for (let i = 0; i < len; i++) {
         const v = invSmooth ? f32(x[base + i]! * invSmooth[g * group + i]!) : f32(x[base + i]!);
         xh[i] = v;
         const av = Math.abs(v);
@@ -90,7 +103,7 @@ export function quantizeActivations(x: Float32Array | Float64Array, rows: number
         const lo = signed ? -8 : 0;
         const hi = signed ? 7 : 15;
         for (let i = 0; i < group; i++) {
-          const c = scale === 0 ? 0 : Math.min(hi, Math.max(lo, roundHalfEven(f32(xh[i]! / scale))));
+          const c = scale === 0 ? 0 : Math.min(hi, Math.max(lo, rint(f32(xh[i]! / scale))));
           codes[i] = c & 15;
         }
       } else {
@@ -98,16 +111,16 @@ export function quantizeActivations(x: Float32Array | Float64Array, rows: number
         for (let i = 0; i < group; i++) codes[i] = scale === 0 ? 0 : e2m1Code(f32(xh[i]! / scale));
       }
       s[r * groups + g] = scale;
-      packNibbles(codes, q, r * (K >> 1) + g * (group >> 1));
+      packNibbles(codes, q, r * (Kp >> 1) + g * (group >> 1));
     }
   }
   return { q, s };
 }
 
 export interface QuantizedWeight {
-  /** [N, K/2] packed signed codes, row n = output channel n. */
+  /** [N, Kp/2] packed signed codes, row n = output channel n (Kp: K in whole groups). */
   readonly q: Uint8Array;
-  /** [N, K/group]: int4 the f16 scale values; nvfp4 E4M3 codes. */
+  /** [N, Kp/group]: int4 the f16 scale values; nvfp4 E4M3 codes. */
   readonly s: Float32Array | Uint8Array;
   /** nvfp4's per-tensor scale (1 for int4). */
   readonly weightScale: number;
@@ -118,46 +131,61 @@ export function weightGroupScale(w: QuantizedWeight, format: Quant4Format, index
   return format === 'int4' ? w.s[index]! : f32(e4m3Value(w.s[index]!) * w.weightScale);
 }
 
+/** NVFP4's per-tensor weight scale: absmax / (6 · 448), so group scales use E4M3's whole range. */
+export function nvfp4TensorScale(w: Float32Array): number {
+  let all = 0;
+  for (let i = 0; i < w.length; i++) all = Math.max(all, Math.abs(w[i]!));
+  return all === 0 ? 1 : f32(all / (6 * 448));
+}
+
 /**
  * Quantizes a weight given as [K, N] row-major (the layer's Y = X·W) into the Linear4 layout, and
  * returns the dequantized weight [K, N] (what the quantized layer multiplies by) if asked.
+ * `tensorScale` (nvfp4) overrides the per-tensor scale, for quantizing some columns of a weight.
  */
-export function quantizeWeight(w: Float32Array, K: number, N: number, format: Quant4Format, group: number, dequant?: Float32Array): QuantizedWeight {
-  const groups = K / group;
-  const q = new Uint8Array(N * (K >> 1));
+export function quantizeWeight(w: Float32Array, K: number, N: number, format: Quant4Format, group: number, dequant?: Float32Array, tensorScale?: number): QuantizedWeight {
+  const Kp = paddedK(K, group);
+  const groups = Kp / group;
+  const q = new Uint8Array(N * (Kp >> 1));
   const s = format === 'int4' ? new Float32Array(N * groups) : new Uint8Array(N * groups);
-  let weightScale = 1;
-  if (format === 'nvfp4') {
-    let all = 0;
-    for (let i = 0; i < w.length; i++) all = Math.max(all, Math.abs(w[i]!));
-    weightScale = all === 0 ? 1 : f32(all / (6 * 448));
-  }
-  const codes = new Uint8Array(group);
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < groups; g++) {
-      let a = 0;
-      for (let i = 0; i < group; i++) a = Math.max(a, Math.abs(w[(g * group + i) * N + n]!));
-      let scale: number;
+  const weightScale = format === 'nvfp4' ? (tensorScale ?? nvfp4TensorScale(w)) : 1;
+  // Row-major walk (W is [K, N]): per group, the absmax and scale of every output channel, then
+  // each row's codes; q is written a nibble at a time.
+  const amax = new Float32Array(N);
+  const scale = new Float32Array(N);
+  for (let g = 0; g < groups; g++) {
+    amax.fill(0);
+    const end = Math.min(K, (g + 1) * group);
+    for (let k = g * group; k < end; k++) {
+      const row = k * N;
+      for (let n = 0; n < N; n++) {
+        const a = Math.abs(w[row + n]!);
+        if (a > amax[n]!) amax[n] = a;
+      }
+    }
+    for (let n = 0; n < N; n++) {
       if (format === 'int4') {
-        scale = toF16(f32(a / 7));
-        s[n * groups + g] = scale;
-        for (let i = 0; i < group; i++) {
-          const c = scale === 0 ? 0 : Math.min(7, Math.max(-8, roundHalfEven(f32(w[(g * group + i) * N + n]! / scale))));
-          codes[i] = c & 15;
-        }
+        scale[n] = toF16(f32(amax[n]! / 7));
+        s[n * groups + g] = scale[n]!;
       } else {
-        const code = e4m3Code(f32(f32(a / 6) / weightScale));
+        const code = e4m3Code(f32(f32(amax[n]! / 6) / weightScale));
         s[n * groups + g] = code;
-        scale = f32(e4m3Value(code) * weightScale);
-        for (let i = 0; i < group; i++) codes[i] = scale === 0 ? 0 : e2m1Code(f32(w[(g * group + i) * N + n]! / scale));
+        scale[n] = f32(e4m3Value(code) * weightScale);
       }
-      if (dequant) {
-        for (let i = 0; i < group; i++) {
-          const v = format === 'int4' ? signedNibble(codes[i]!) : e2m1Value(codes[i]!);
-          dequant[(g * group + i) * N + n] = f32(v * scale);
-        }
+    }
+    for (let k = g * group; k < end; k++) {
+      const row = k * N;
+      const shift = (k & 1) << 2;
+      const byte = k >> 1;
+      for (let n = 0; n < N; n++) {
+        const sc = scale[n]!;
+        const v = w[row + n]!;
+        let c: number;
+        if (format === 'int4') c = sc === 0 ? 0 : Math.min(7, Math.max(-8, rint(f32(v / sc)))) & 15;
+        else c = sc === 0 ? 0 : e2m1Code(f32(v / sc));
+        q[n * (Kp >> 1) + byte] |= c << shift;
+        if (dequant) dequant[row + n] = f32((format === 'int4' ? signedNibble(c) : e2m1Value(c)) * sc);
       }
-      packNibbles(codes, q, n * (K >> 1) + g * (group >> 1));
     }
   }
   return { q, s, weightScale };
@@ -166,10 +194,11 @@ export function quantizeWeight(w: Float32Array, K: number, N: number, format: Qu
 /** Dequantized activations [rows, K] from Quantize4's outputs (what Linear4 multiplies). */
 export function dequantizeActivations(q: Uint8Array, s: Float32Array, rows: number, K: number, spec: ActQuantSpec): Float32Array {
   const out = new Float32Array(rows * K);
-  const groups = K / spec.group;
+  const Kp = paddedK(K, spec.group);
+  const groups = Kp / spec.group;
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < K; k++) {
-      const byte = q[r * (K >> 1) + (k >> 1)]!;
+      const byte = q[r * (Kp >> 1) + (k >> 1)]!;
       const nib = k & 1 ? byte >> 4 : byte & 15;
       const v = spec.format === 'nvfp4' ? e2m1Value(nib) : spec.signed ? signedNibble(nib) : nib;
       out[r * K + k] = f32(v * s[r * groups + Math.floor(k / spec.group)]!);
@@ -195,7 +224,7 @@ export interface Linear4Operands {
   readonly weightScale: number;
 }
 
-/** Linear4 (docs/svdquant.md): Y [rows, N] in f32, groups accumulated in order. */
+/** Linear4 (docs/svdquant.md): Y [rows, N] in f32, groups accumulated in order; K is padded (whole groups). */
 export function linear4(op: Linear4Operands, rows: number, K: number, N: number, spec: ActQuantSpec): Float32Array {
   const { format, group, signed } = spec;
   const groups = K / group;

@@ -19,6 +19,7 @@ import { recognizeSilu } from './recognize-silu.ts';
 import { recognizeRmsNorm } from './recognize-rmsnorm.ts';
 import { canonicalize } from './canonicalize.ts';
 import { fuseAttention } from './fuse-attention.ts';
+import { svdquant } from './svdquant/pass.ts';
 
 export const BUILTIN_PASSES: readonly Pass[] = [
   // ── pass entries (append here) ──
@@ -33,6 +34,7 @@ export const BUILTIN_PASSES: readonly Pass[] = [
   recognizeRmsNorm,
   canonicalize,
   fuseAttention,
+  svdquant,
 ];
 
 /**

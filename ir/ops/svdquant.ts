@@ -2,13 +2,13 @@
 //   lathe.Quantize4(X, inv_smooth?) → (QX, SX)     {format, group, signed}
 //   lathe.Linear4(QX, SX, QW, SW, bias?) → Y        {format, group, signed, weight_scale}
 //   lathe.LowRank(X, L1, L2, inv_smooth?) → Y
-// Shapes: X [..., K]; QX [..., K/2] u8; SX [..., K/group] f32; QW [N, K/2] u8; SW [N, K/group]
-// f16 (int4) or u8 E4M3 codes (nvfp4); L1 [K, r] f16; L2 [r, N] f16; Y [..., N] f32.
+// Shapes: X [..., K]; QX [..., Kp/2] u8; SX [..., Kp/group] f32; QW [N, Kp/2] u8; SW [N, Kp/group]
+// f16 (int4) or u8 E4M3 codes (nvfp4); L1 [K, r] f16; L2 [r, N] f16; Y [..., N] f32. Kp is K
+// rounded up to whole groups (the padding codes are 0).
 import { LATHE_DOMAIN } from '../graph.ts';
 import type { InferContext } from '../op.ts';
 import { between, defineOp, exactly } from '../op.ts';
 import { QUANT4_FORMATS } from '../quant4.ts';
-import type { Dim } from '../types.ts';
 import { tensor } from '../types.ts';
 import { attr, expectDType } from './util.ts';
 import { fmt, shapeOf, unifyDim } from './nn-util.ts';
@@ -32,13 +32,6 @@ export function quant4Attrs(ctx: { string(n: string, d?: string): string; int(n:
   return { format: format as Quant4Attrs['format'], group, signed: signed === 1 };
 }
 
-/** K/divisor, failing where a known K does not divide. */
-function divided(ctx: InferContext, k: Dim, divisor: number, what: string): Dim {
-  if (typeof k !== 'number') return null;
-  if (k % divisor !== 0) ctx.fail(`${what} ${k} is not a multiple of ${divisor}`);
-  return k / divisor;
-}
-
 const QUANT_ATTRS = { format: attr.string, group: attr.int, signed: attr.int };
 
 defineOp({
@@ -59,8 +52,8 @@ defineOp({
       unifyDim(ctx, s[0]!, k, `inv_smooth ${fmt(s)} and X's channels`);
     }
     const lead = x.slice(0, -1);
-    const groups = divided(ctx, k, group, "X's channels");
-    return [tensor('u8', [...lead, groups === null ? null : (groups as number) * (group / 2)]), tensor('f32', [...lead, groups])];
+    const groups = typeof k === 'number' ? Math.ceil(k / group) : null;
+    return [tensor('u8', [...lead, groups === null ? null : groups * (group / 2)]), tensor('f32', [...lead, groups])];
   },
 });
 

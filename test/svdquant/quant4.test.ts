@@ -59,6 +59,14 @@ test('INT4 activations: scale absmax/7, codes packed low nibble first; unsigned 
   assert.equal([...zero.q, ...zero.s], [0, 0, 0, 0, 0]);
 });
 
+test('INT4 rounds ties to even, as the kernels\' rint/round do', () => {
+  const x = Float32Array.from([7, 3.5, -3.5, 2.5, -2.5, 0.5, -0.5, 1.5]);
+  const { q, s } = quantizeActivations(x, 1, 8, { format: 'int4', group: 8, signed: true });
+  assert.is(s[0], 1);
+  const codes = [...q].flatMap((b) => [b & 15, b >> 4]).map((n) => (n & 8 ? n - 16 : n));
+  assert.equal(codes, [7, 4, -4, 2, -2, 0, 0, 2]);
+});
+
 test('NVFP4 activations: E4M3 scale of absmax/6, E2M1 codes', () => {
   const x = Float32Array.from({ length: 16 }, (_, i) => (i - 8) * 0.37);
   const { q, s } = quantizeActivations(x, 1, 16, { format: 'nvfp4', group: 16, signed: true });
@@ -136,15 +144,37 @@ test('the ops run in the interpreter: Quantize4 → Linear4 + LowRank → Add', 
   }
 });
 
+test('K pads to whole groups with zeros: the codes of a short row are those of the row padded', () => {
+  const r = rng(9);
+  const x = Float32Array.from({ length: 3 * 40 }, () => r() - 0.5);
+  const padded = new Float32Array(3 * 64);
+  for (let i = 0; i < 3; i++) padded.set(x.subarray(i * 40, (i + 1) * 40), i * 64);
+  const spec: ActQuantSpec = { format: 'int4', group: 64, signed: true };
+  const a = quantizeActivations(x, 3, 40, spec);
+  const b = quantizeActivations(padded, 3, 64, spec);
+  assert.equal([...a.q], [...b.q]);
+  assert.equal([...a.s], [...b.s]);
+  const w = Float32Array.from({ length: 40 * 5 }, () => r() - 0.5);
+  const wp = new Float32Array(64 * 5);
+  wp.set(w);
+  assert.equal([...quantizeWeight(w, 40, 5, 'int4', 64).q], [...quantizeWeight(wp, 64, 5, 'int4', 64).q]);
+  const g = new GraphBuilder('g', { '': 17, [LATHE_DOMAIN]: 1 });
+  const xi = g.input('x', tensor('f32', [2, 40]));
+  const [qx, sx] = g.opN('Quantize4', [xi], { format: 'int4', group: 64 }, { domain: LATHE_DOMAIN, results: 2 });
+  const graph = g.returns(qx!, sx!).graph();
+  const types = graph.nodes[0]!.outputs.map((o) => o!.type);
+  assert.equal(types, [tensor('u8', [2, 32]), tensor('f32', [2, 1])]);
+});
+
 test('bad operands are refused by name', () => {
-  const b = new GraphBuilder('g', { '': 17, [LATHE_DOMAIN]: 1 });
-  const x = b.input('x', tensor('f32', [2, 40]));
-  b.opN('Quantize4', [x], { format: 'int4', group: 64 }, { domain: LATHE_DOMAIN, results: 2 });
-  assert.throws(() => b.graph(), /not a multiple of 64/);
   const c = new GraphBuilder('g', { '': 17, [LATHE_DOMAIN]: 1 });
   const y = c.input('x', tensor('f32', [2, 64]));
   c.opN('Quantize4', [y], { format: 'nvfp4', group: 64 }, { domain: LATHE_DOMAIN, results: 2 });
   assert.throws(() => c.graph(), /groups of 16/);
+  const d = new GraphBuilder('g', { '': 17, [LATHE_DOMAIN]: 1 });
+  const z = d.input('x', tensor('f32', [2, 64]));
+  d.opN('Quantize4', [z], { format: 'int4', group: 12 }, { domain: LATHE_DOMAIN, results: 2 });
+  assert.throws(() => d.graph(), /multiple of 8/);
 });
 
 test.run();

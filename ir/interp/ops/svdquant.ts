@@ -2,7 +2,7 @@
 // ir/quant4.ts, the same arithmetic the kernels do, so codes and scales here are the kernels'.
 import { LATHE_DOMAIN } from '../../graph.ts';
 import { quant4Attrs } from '../../ops/svdquant.ts';
-import { linear4, quantizeActivations } from '../../quant4.ts';
+import { linear4, paddedK, quantizeActivations } from '../../quant4.ts';
 import { numElements } from '../../types.ts';
 import { defineEval } from '../registry.ts';
 import type { Tensor } from '../tensor.ts';
@@ -18,7 +18,8 @@ defineEval(LATHE_DOMAIN, 'Quantize4', (ctx) => {
   const inv = ctx.optTensor(1);
   const { q, s } = quantizeActivations(f32Data(x), rows, K, spec, inv && f32Data(inv));
   const lead = x.shape.slice(0, -1);
-  return [makeTensor('u8', [...lead, K / 2], q), makeTensor('f32', [...lead, K / spec.group], s)];
+  const Kp = paddedK(K, spec.group);
+  return [makeTensor('u8', [...lead, Kp / 2], q), makeTensor('f32', [...lead, Kp / spec.group], s)];
 });
 
 defineEval(LATHE_DOMAIN, 'Linear4', (ctx) => {
