@@ -4,7 +4,7 @@
 // against the CPU harness (cpu/cuda_cpu.h: blocks on worker threads, CUDA threads as fibers) and
 // run in its own process, so a kernel that crashes or deadlocks fails the run, not lathe.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DType } from '../../ir/dtype.ts';
 import { LatheError } from '../../ir/errors.ts';
@@ -56,8 +56,6 @@ export function runArtifactsOnCpu(art: CudaArtifacts, inputs: readonly Tensor[],
   const dir = path.join(defaultCacheDir, 'models', hash.digest('hex').slice(0, 24));
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(art.sources)) writeFileSync(path.join(dir, name), text);
-  const weights = path.join(dir, WEIGHTS_FILE);
-  if (!existsSync(weights)) writeSafetensorsFile(weights, art.weights, { format: 'lathe-cuda', model: m.model });
 
   let exe: string;
   try {
@@ -65,15 +63,21 @@ export function runArtifactsOnCpu(art: CudaArtifacts, inputs: readonly Tensor[],
   } catch (e) {
     throw new LatheError('BackendError', `the generated CUDA does not compile for the CPU harness:\n${(e as Error).message}`, { file: dir });
   }
+  // The weights go with each run, not with the cached build: programs with the same sources
+  // (same shapes) can carry different constants.
   const run = path.join(dir, `run-${process.pid}-${Date.now()}`);
   mkdirSync(run, { recursive: true });
+  const weights = path.join(run, WEIGHTS_FILE);
+  writeSafetensorsFile(weights, art.weights, { format: 'lathe-cuda', model: m.model });
   inputs.forEach((t, i) => writeFileSync(path.join(run, `input_${i}.bin`), toBytes(t, m.inputs[i]!)));
   const r = runCpu(exe, [weights, run], { order: options.order, seed: options.seed, workers: options.workers });
   if (r.status !== 0) {
     const why = r.timedOut ? 'timed out' : r.signal ? `was killed by ${r.signal}` : `exited with ${r.status}`;
     throw new LatheError('BackendError', `the CUDA program on the CPU harness ${why}:\n${firstErrorLines(r.stderr) || r.stderr.slice(-2000)}`, { file: dir });
   }
-  return m.outputs.map((t, i) => fromBytes(readFileSync(path.join(run, `output_${i}.bin`)), t));
+  const outputs = m.outputs.map((t, i) => fromBytes(readFileSync(path.join(run, `output_${i}.bin`)), t));
+  rmSync(run, { recursive: true, force: true });
+  return outputs;
 }
 
 // Reads input_<i>.bin from the run folder, runs once with host buffers, writes output_<i>.bin.

@@ -237,6 +237,22 @@ inline unsigned int __funnelshift_r(unsigned int lo, unsigned int hi, unsigned i
   unsigned long long v = (static_cast<unsigned long long>(hi) << 32) | lo;
   return static_cast<unsigned int>(v >> (s & 31u));
 }
+// __dp4a (sm_61+): c plus the four byte-wise products of a and b (signed bytes for the int form,
+// unsigned for the unsigned one), summed with 32-bit wrap-around as the device's IDP4A does.
+inline int __dp4a(int a, int b, int c) {
+  unsigned int r = static_cast<unsigned int>(c);
+  for (int i = 0; i < 4; ++i) {
+    const int x = static_cast<signed char>(static_cast<unsigned int>(a) >> (8 * i));
+    const int y = static_cast<signed char>(static_cast<unsigned int>(b) >> (8 * i));
+    r += static_cast<unsigned int>(x * y);
+  }
+  return static_cast<int>(r);
+}
+inline unsigned int __dp4a(unsigned int a, unsigned int b, unsigned int c) {
+  unsigned int r = c;
+  for (int i = 0; i < 4; ++i) r += ((a >> (8 * i)) & 0xffu) * ((b >> (8 * i)) & 0xffu);
+  return r;
+}
 inline int __mulhi(int a, int b) { return static_cast<int>((static_cast<long long>(a) * b) >> 32); }
 inline unsigned int __umulhi(unsigned int a, unsigned int b) {
   return static_cast<unsigned int>((static_cast<unsigned long long>(a) * b) >> 32);

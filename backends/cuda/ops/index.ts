@@ -23,3 +23,4 @@ import './rnn.ts';
 import './topk.ts';
 import './misc.ts';
 import './signal.ts';
+import './svdquant.ts';
