@@ -153,6 +153,7 @@ export function quantizeWeight(w: Float32Array, K: number, N: number, format: Qu
   // each row's codes; q is written a nibble at a time.
   const amax = new Float32Array(N);
   const scale = new Float32Array(N);
+  const [even, odd] = [new Uint8Array(N), new Uint8Array(N)];
   for (let g = 0; g < groups; g++) {
     amax.fill(0);
     const end = Math.min(K, (g + 1) * group);
@@ -173,22 +174,42 @@ export function quantizeWeight(w: Float32Array, K: number, N: number, format: Qu
         scale[n] = f32(e4m3Value(code) * weightScale);
       }
     }
-    for (let k = g * group; k < end; k++) {
-      const row = k * N;
-      const shift = (k & 1) << 2;
+    // Two rows at a time: each byte of q is written once.
+    for (let k = g * group; k < end; k += 2) {
+      const lo = codeRow(w, k * N, N, scale, format, even, dequant);
+      const hi = k + 1 < end ? codeRow(w, (k + 1) * N, N, scale, format, odd, dequant) : odd.fill(0);
       const byte = k >> 1;
-      for (let n = 0; n < N; n++) {
-        const sc = scale[n]!;
-        const v = w[row + n]!;
-        let c: number;
-        if (format === 'int4') c = sc === 0 ? 0 : Math.min(7, Math.max(-8, rint(f32(v / sc)))) & 15;
-        else c = sc === 0 ? 0 : e2m1Code(f32(v / sc));
-        q[n * (Kp >> 1) + byte] |= c << shift;
-        if (dequant) dequant[row + n] = f32((format === 'int4' ? signedNibble(c) : e2m1Value(c)) * sc);
-      }
+      for (let n = 0; n < N; n++) q[n * (Kp >> 1) + byte] = lo[n]! | (hi[n]! << 4);
     }
   }
   return { q, s, weightScale };
+}
+
+/**
+ * The codes of one weight row (w[offset + n], n < N) with the per-channel scales, into `out`;
+ * writes the dequantized row too if asked.
+ */
+function codeRow(w: Float32Array, offset: number, N: number, scale: Float32Array, format: Quant4Format, out: Uint8Array, dequant?: Float32Array): Uint8Array {
+  if (format === 'int4') {
+    for (let n = 0; n < N; n++) {
+      const sc = scale[n]!;
+      let c = 0;
+      if (sc !== 0) {
+        c = rint(f32(w[offset + n]! / sc));
+        c = c < -8 ? -8 : c > 7 ? 7 : c;
+      }
+      out[n] = c & 15;
+      if (dequant) dequant[offset + n] = f32(c * sc);
+    }
+  } else {
+    for (let n = 0; n < N; n++) {
+      const sc = scale[n]!;
+      const c = sc === 0 ? 0 : e2m1Code(f32(w[offset + n]! / sc));
+      out[n] = c;
+      if (dequant) dequant[offset + n] = f32(e2m1Value(c) * sc);
+    }
+  }
+  return out;
 }
 
 /** Dequantized activations [rows, K] from Quantize4's outputs (what Linear4 multiplies). */

@@ -176,7 +176,8 @@ interface LowRankResult {
 /** L1·L2 ≈ `what` at rank r, refined against the 4-bit residual's error; factors in f16. */
 function lowRankBranch(what: Float32Array, K: number, N: number, o: LayerOptions): LowRankResult {
   const r = Math.min(o.rank, K, N);
-  let cur = randomizedSvd(what, K, N, r, { powerIters: 2, seed: o.seed });
+  // One power iteration: each refinement below is one more step of subspace iteration.
+  let cur = randomizedSvd(what, K, N, r, { powerIters: 1, seed: o.seed });
   let best = cur;
   let bestErr = Infinity;
   const residual = new Float32Array(K * N);
