@@ -1,0 +1,22 @@
+// The outlier fixture quantized by svdquant (INT4 and NVFP4), compiled for CUDA and run on the
+// CPU harness: its output matches the interpreter's simulation of the quantized model.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCudaCpu } from '../../backends/cuda/run-cpu.ts';
+import { runModel } from '../../ir/interp/run.ts';
+import type { Tensor } from '../../ir/interp/tensor.ts';
+import { quantizedOutlierBlock, relMaxError } from '../svdquant/quantized-fixture.ts';
+
+for (const format of ['int4', 'nvfp4'] as const) {
+  test(`outlier-block after svdquant{format=${format}} on the CUDA CPU harness matches the interpreter`, () => {
+    const { model, inputs } = quantizedOutlierBlock(format);
+    assert.ok(model.graph.nodes.some((n) => n.op === 'Linear4'));
+    const want = runModel(model, inputs) as Tensor[];
+    const got = runCudaCpu(model, inputs);
+    const err = relMaxError(got[0]!, want[0]!);
+    console.log(`    ${format}: CUDA vs interpreter, max relative error ${err.toExponential(2)}`);
+    assert.ok(err <= 1e-4, `relative error ${err}`);
+  });
+}
+
+test.run();
