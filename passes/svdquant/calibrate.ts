@@ -556,7 +556,10 @@ function readCache(dir: string, key: string, layers: readonly LinearLayer[]): Ma
   } catch {
     return undefined;
   }
-  const f32 = (at: number, n: number) => new Float32Array(buf.buffer.slice(buf.byteOffset + at * 4, buf.byteOffset + (at + n) * 4));
+  // f32 arrays are views into the file's bytes (4-aligned: a lone file read starts its buffer);
+  // f64 ones are copied, as they may sit at 4-byte offsets.
+  const f32 = (at: number, n: number) =>
+    (buf.byteOffset + at * 4) % 4 === 0 ? new Float32Array(buf.buffer, buf.byteOffset + at * 4, n) : new Float32Array(buf.buffer.slice(buf.byteOffset + at * 4, buf.byteOffset + (at + n) * 4));
   const f64 = (at: number, n: number) => new Float64Array(buf.buffer.slice(buf.byteOffset + at * 4, buf.byteOffset + at * 4 + n * 8));
   const unique = header.stats.map(
     (s): LayerStats => ({
