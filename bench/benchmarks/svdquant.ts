@@ -1,4 +1,4 @@
-// `svdquant`: the svdquant pass (rank 32, int4, α search, 2 refinements, the report's baselines)
+// `svdquant`: the svdquant pass (rank 32, int4, α search, 1 refinement, the report's baselines)
 // on torchvision vit_b_16, time and peak memory, each run in a fresh process; and one
 // 4096×4096 layer's bytes after SVDQuant against fp16. Issue aims: under 60 s and peak memory
 // under 2× the model on this 2-core machine; the 4096² layer at least 3.5× below fp16.

