@@ -110,6 +110,9 @@ export interface BackendRules<K extends CoreKernel, Caps, E extends string> {
   readonly label: string;
   storageElem(dtype: DType): E | undefined;
   elemBytes(elem: E): number;
+  /** A value stored otherwise than its dtype's storageElem (WGSL: u8 codes four to a u32 word),
+   *  with its element type and bytes; undefined: the dtype's storage. */
+  valueStorage?(name: string, dtype: DType, elements: number): { elem: E; bytes: number } | undefined;
   /** The dtype a scratch buffer of this element is recorded with. */
   scratchDtype(elem: E): DType;
   lookupFold(node: Node): ((ctx: CoreContext<Caps>) => Folded) | undefined;
@@ -147,6 +150,8 @@ export function lowerGraph<K extends CoreKernel, Caps, E extends string>(
   const { caps, file } = options;
   const values = new Map<string, CoreTensor<E>>();
   const tensorOf = (name: string, dtype: DType, shape: readonly number[], where: { node?: string; op?: string }): CoreTensor<E> => {
+    const special = rules.valueStorage?.(name, dtype, numElements(shape));
+    if (special) return { name, dtype, shape, ...special };
     const elem = rules.storageElem(dtype);
     if (!elem) {
       throw new LatheError('UnsupportedType', `value '${name}' is ${dtype}, which the ${rules.label} backend cannot store`, { file, ...where, value: name });

@@ -149,7 +149,8 @@ export function compileWgsl(model: Model, options: CompileWgslOptions = {}): Wgs
     return {
       name: c.name,
       dtype: t.elem,
-      shape: [...t.shape],
+      // u8 codes packed four to a u32 word (ops/svdquant.ts) are stored as those words.
+      shape: t.dtype === 'u8' && t.elem === 'u32' ? [t.bytes / 4] : [...t.shape],
       bytes: () => toStorage(fromConst(c.tensor), t, 'constant').subarray(0, t.bytes),
     };
   });

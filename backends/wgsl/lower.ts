@@ -16,6 +16,7 @@ import './ops/index.ts';
 import { fuseElementwise } from './fuse.ts';
 import { fuseEpilogues } from './fuse-epilogue.ts';
 import { explicitLegacyBroadcast } from './legacy-broadcast.ts';
+import { packedU8Values, withPackedBytes } from './ops/svdquant.ts';
 
 export { rootOf } from '../lower-core.ts';
 
@@ -42,11 +43,13 @@ export interface LowerOptions {
 
 const ELEM_BYTES = { f32: 4, f16: 2, i32: 4, u32: 4 } as const;
 
-function wgslRules(caps: DeviceCaps): BackendRules<Kernel, DeviceCaps, KernelBinding['elem']> {
+function wgslRules(caps: DeviceCaps, packedU8: ReadonlySet<string>): BackendRules<Kernel, DeviceCaps, KernelBinding['elem']> {
   return {
     label: 'WGSL',
     storageElem: (dtype: DType) => storageElem(dtype, caps.f16),
     elemBytes: (e) => ELEM_BYTES[e],
+    // 4-bit codes only the SVDQuant kernels touch: four bytes to a u32 word (ops/svdquant.ts).
+    valueStorage: (name, dtype, n) => (dtype === 'u8' && packedU8.has(name) ? { elem: 'u32', bytes: Math.ceil(n / 4) * 4 } : undefined),
     scratchDtype: (e) => e,
     lookupFold: lookupWgslFold,
     lookup: lookupWgsl,
@@ -59,7 +62,8 @@ export function lowerModel(model: Model, options: LowerOptions): Program {
   const numpyStyle = explicitLegacyBroadcast(model);
   const g = (options.fuse ?? true ? fuseEpilogues(fuseElementwise(numpyStyle)) : numpyStyle).graph;
   checkStatic(g, options.file);
-  return lowerGraph(model, g, wgslRules(options.caps), options);
+  const packed = packedU8Values(g);
+  return withPackedBytes(packed, () => lowerGraph(model, g, wgslRules(options.caps, packed), options));
 }
 
 /** A short human summary: kernels, buffers, bytes. */

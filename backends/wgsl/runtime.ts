@@ -313,6 +313,10 @@ export function toStorage(v: Tensor, t: ProgramTensor, what: string): Uint8Array
       break;
     }
     case 'u32': {
+      if (t.dtype === 'u8') {
+        new Uint8Array(out).set(d as Uint8Array); // 4-bit codes packed four bytes to a word (ops/svdquant.ts)
+        break;
+      }
       const a = new Uint32Array(out, 0, n);
       for (let i = 0; i < n; i++) {
         const x = Number(d[i]);
@@ -366,6 +370,7 @@ export function fromStorage(bytes: ArrayBuffer, t: ProgramTensor): Tensor {
       }
     }
     case 'u32': {
+      if (dtype === 'u8') return makeTensor(dtype, t.shape, new Uint8Array(bytes, 0, n).slice()); // packed bytes
       const src = new Uint32Array(bytes, 0, n);
       if (dtype === 'u64') return makeTensor(dtype, t.shape, BigUint64Array.from(src, (x) => BigInt(x)));
       return makeTensor(dtype, t.shape, dtype === 'u16' ? Uint16Array.from(src) : src);

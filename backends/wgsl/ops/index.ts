@@ -22,6 +22,7 @@ import './topk.ts';
 import './misc.ts';
 import './signal.ts';
 import './scan.ts';
+import './svdquant.ts';
 
 // After every family file: the plain Add kernel stands in only where no family lowers Add.
 registerPlainAdd();
