@@ -11,7 +11,7 @@
 import type { ActQuantSpec, Quant4Format, QuantizedWeight } from '../../ir/quant4.ts';
 import { dequantizeActivations, nvfp4TensorScale, quantizeActivations, quantizeWeight, toF16 } from '../../ir/quant4.ts';
 import { matmul } from './linalg.ts';
-import { randomizedSvd } from './rsvd.ts';
+import { lowRankResidual, randomizedSvd } from './rsvd.ts';
 
 export interface LayerOptions {
   readonly rank: number;
@@ -183,7 +183,7 @@ function lowRankBranch(what: Float32Array, K: number, N: number, o: LayerOptions
   const residual = new Float32Array(K * N);
   const rq = new Float32Array(K * N);
   for (let it = 0; ; it++) {
-    subtractProduct(what, cur.L1, cur.L2, K, r, N, residual);
+    lowRankResidual(what, K, N, cur.L1, cur.L2, r, residual);
     quantizeWeight(residual, K, N, o.format, o.group, rq);
     let err = 0;
     for (let i = 0; i < residual.length; i++) err += (residual[i]! - rq[i]!) ** 2;
@@ -196,14 +196,8 @@ function lowRankBranch(what: Float32Array, K: number, N: number, o: LayerOptions
   }
   const l1 = best.L1.map(toF16);
   const l2 = best.L2.map(toF16);
-  subtractProduct(what, l1, l2, K, r, N, residual);
+  lowRankResidual(what, K, N, l1, l2, r, residual);
   return { l1, l2, residual };
-}
-
-/** out = A − L1·L2. */
-function subtractProduct(a: Float32Array, l1: Float32Array, l2: Float32Array, K: number, r: number, N: number, out: Float32Array): void {
-  const p = matmul(l1, l2, K, r, N);
-  for (let i = 0; i < out.length; i++) out[i] = a[i]! - p[i]!;
 }
 
 /** Sampled calibration rows and output channels with the f32 layer's output on them. */
