@@ -74,7 +74,7 @@ test('lathe run --passes: the optimized model gives the expected outputs', () =>
 test('lathe conformance --passes: a pipeline that keeps the outputs passes; a broken pass fails each case, named', () => {
   const ok = lathe('conformance', 'fixtures', '--passes', 'default');
   assert.is(ok.code, 0, ok.out + ok.err);
-  assert.match(ok.out, /3 passed, 0 failed/);
+  assert.match(ok.out, /4 passed, 0 failed/);
   const bad = lathe('conformance', 'fixtures/vit-tiny', '--load-pass', 'test/passes/test-passes.ts', '--passes', 'break-ir');
   assert.is(bad.code, 1);
   assert.match(bad.out, /FAIL  fixtures\/vit-tiny  VerifyError: .*pass 'break-ir' broke the IR/);

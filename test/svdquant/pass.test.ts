@@ -67,7 +67,7 @@ test('SVDQuant layer errors are far below naive W4A4 on every layer', () => {
     const { naive, svdquant } = l.error;
     assert.ok(naive !== null && svdquant !== null);
     ratios.push(naive! / svdquant!);
-    assert.ok(svdquant! * 2.5 < naive!, `${l.node}: SVDQuant ${svdquant} vs naive ${naive}`);
+    assert.ok(svdquant! * 2 < naive!, `${l.node}: SVDQuant ${svdquant} vs naive ${naive}`);
     assert.ok(l.error.smooth! < naive! && l.error.lowrank! < naive!, `${l.node}: each half helps`);
     assert.is(l.error.result, svdquant);
   }
