@@ -18,22 +18,12 @@ import { toF64 } from '../ir/interp/tensor.ts';
 import { importOnnxFile } from '../ir/onnx/import.ts';
 import { runPipeline } from '../passes/manager.ts';
 import { parsePipeline } from '../passes/pipeline.ts';
+import { maxRelError } from '../ir/interp/compare.ts';
 import { machineFacts } from './lib/machine.ts';
 import { REAL_MODELS, REL_TOLERANCE, ROOT } from './real-models.ts';
 
 type Target = 'wgsl' | 'cuda-cpu';
 
-function relError(got: Tensor, want: Tensor): number {
-  const a = toF64(got);
-  const b = toF64(want);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return scale === 0 ? err : err / scale;
-}
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { targets: { type: 'string' } } });
@@ -52,7 +42,7 @@ async function main(): Promise<void> {
       try {
         const got = target === 'wgsl' ? await runWgsl(optimized, inputs, { file }) : runCudaCpu(optimized, inputs, { file });
         row.ms = Math.round(performance.now() - t0);
-        row.rel = Math.max(...want.map((w, i) => relError(got[i]!, w)));
+        row.rel = Math.max(...want.map((w, i) => maxRelError(got[i]!, w)));
         row.ok = (row.rel as number) <= REL_TOLERANCE;
       } catch (e) {
         row.ok = false;

@@ -11,12 +11,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Model } from '../ir/graph.ts';
+import { l2RelError } from '../ir/interp/compare.ts';
 import { readTensorPb } from '../ir/interp/pb.ts';
 import { runModel } from '../ir/interp/run.ts';
 import type { Tensor } from '../ir/interp/tensor.ts';
 import { importOnnxFile } from '../ir/onnx/import.ts';
 import type { SvdquantOptions } from '../passes/svdquant/pass.ts';
-import { runSvdquant, settingsOf, svdquant } from '../passes/svdquant/pass.ts';
+import { defaultSvdquantOptions, runSvdquant, settingsOf } from '../passes/svdquant/pass.ts';
 import { median } from './lib/measure.ts';
 import { REAL_MODELS, ROOT } from './real-models.ts';
 
@@ -58,16 +59,6 @@ function editDistance(a: string, b: string): number {
   return prev[B.length]!;
 }
 
-function relError(a: Float32Array, b: Float32Array): number {
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    e += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(e / n);
-}
-
 const entry = REAL_MODELS.find((m) => m.key === 'ppocr_v4_rec')!;
 const file = entry.ensure(log);
 const keys = [...readFileSync(path.join(path.dirname(file), 'ppocr_keys_v1.txt'), 'utf8').split('\n').filter((l) => l.length > 0), ' '];
@@ -81,7 +72,7 @@ const reference = run(model);
 const refText = reference.map((y) => ctcDecode(y, keys));
 log(`f32 reads: ${refText.map((t) => JSON.stringify(t)).join(', ')}`);
 
-const defaults = Object.fromEntries(Object.entries(svdquant.options).map(([k, v]) => [k, v.default])) as SvdquantOptions;
+const defaults = defaultSvdquantOptions();
 const CONFIGS: [string, Partial<SvdquantOptions>][] = [
   ['naive W4A4', { rank: 0, smooth: false }],
   ['smoothing only', { rank: 0 }],
@@ -96,7 +87,7 @@ for (const [name, o] of CONFIGS) {
   const { model: q, report } = runSvdquant(model, settingsOf({ ...defaults, ...o, compare: name === 'SVDQuant' }), { folder: path.join(OUT, 'calib'), sets: 0, rows: 256 }, false);
   const seconds = (performance.now() - t0) / 1000;
   const ys = run(q);
-  const err = median(ys.map((y, i) => relError(y.data as Float32Array, reference[i]!.data as Float32Array)));
+  const err = median(ys.map((y, i) => l2RelError(y, reference[i]!)));
   const text = ys.map((y) => ctcDecode(y, keys));
   const same = text.filter((t, i) => t === refText[i]).length;
   // Character error rate against f32's reading: edits / characters, over all lines.

@@ -1,8 +1,8 @@
 // Comparing run-time values with expected ones, as the conformance runner and `lathe check` do:
 // floats within |a − e| ≤ atol + rtol·|e| (NaN matches NaN), everything else exactly; sequences
 // and optionals element by element.
-import type { RuntimeValue } from './tensor.ts';
-import { describe, isTensor } from './tensor.ts';
+import type { RuntimeValue, Tensor } from './tensor.ts';
+import { describe, isTensor, toF64 } from './tensor.ts';
 
 export interface Tolerance {
   rtol: number;
@@ -47,4 +47,30 @@ export function mismatch(got: RuntimeValue | undefined, want: RuntimeValue, tol:
   const value = (got as typeof want).value;
   if (want.value === undefined) return value === undefined ? undefined : `got ${describe(got)}, expected an empty optional`;
   return value === undefined ? 'got an empty optional' : mismatch(value, want.value, tol);
+}
+
+/** max |got − want| / max |want| (the error itself where want is all zeros). */
+export function maxRelError(got: Tensor, want: Tensor): number {
+  const a = toF64(got);
+  const b = toF64(want);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return scale === 0 ? err : err / scale;
+}
+
+/** ‖got − want‖₂ / ‖want‖₂ over all elements (the error itself where want is all zeros). */
+export function l2RelError(got: Tensor, want: Tensor): number {
+  const a = toF64(got);
+  const b = toF64(want);
+  let e = 0;
+  let n = 0;
+  for (let i = 0; i < b.length; i++) {
+    e += (a[i]! - b[i]!) ** 2;
+    n += b[i]! ** 2;
+  }
+  return n === 0 ? Math.sqrt(e) : Math.sqrt(e / n);
 }

@@ -184,3 +184,8 @@ export const svdquant: Pass<SvdquantOptions> = {
     return out;
   },
 };
+
+/** Every option at its default (for code that runs the pass without pipeline text). */
+export function defaultSvdquantOptions(): SvdquantOptions {
+  return Object.fromEntries(Object.entries(svdquant.options).map(([k, v]) => [k, v.default])) as SvdquantOptions;
+}

@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { runCudaCpu } from '../../backends/cuda/run-cpu.ts';
 import { runModel } from '../../ir/interp/run.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
-import { quantizedOutlierBlock, relMaxError } from '../svdquant/quantized-fixture.ts';
+import { maxRelError } from '../../ir/interp/compare.ts';
+import { quantizedOutlierBlock } from '../svdquant/quantized-fixture.ts';
 
 for (const format of ['int4', 'nvfp4'] as const) {
   test(`outlier-block after svdquant{format=${format}} on the CUDA CPU harness matches the interpreter`, () => {
@@ -13,7 +14,7 @@ for (const format of ['int4', 'nvfp4'] as const) {
     assert.ok(model.graph.nodes.some((n) => n.op === 'Linear4'));
     const want = runModel(model, inputs) as Tensor[];
     const got = runCudaCpu(model, inputs);
-    const err = relMaxError(got[0]!, want[0]!);
+    const err = maxRelError(got[0]!, want[0]!);
     console.log(`    ${format}: CUDA vs interpreter, max relative error ${err.toExponential(2)}`);
     // The kernels reproduce the ops bit for bit given the same operands (the op tests), but the
     // f32 ops before each Quantize4 (norms, attention) differ from the interpreter's in the last

@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LATHE_DOMAIN } from '../../ir/graph.ts';
 import type { Model } from '../../ir/graph.ts';
+import { l2RelError } from '../../ir/interp/compare.ts';
 import { runModel } from '../../ir/interp/run.ts';
 import { readTensorPb } from '../../ir/interp/pb.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
@@ -17,9 +18,8 @@ import { importOnnxFile } from '../../ir/onnx/import.ts';
 import { verifyModel } from '../../ir/verify.ts';
 import { parsePipeline } from '../../passes/pipeline.ts';
 import { runPipeline } from '../../passes/manager.ts';
-import { runSvdquant, settingsOf } from '../../passes/svdquant/pass.ts';
+import { defaultSvdquantOptions, runSvdquant, settingsOf } from '../../passes/svdquant/pass.ts';
 import type { SvdquantOptions } from '../../passes/svdquant/pass.ts';
-import { svdquant } from '../../passes/svdquant/pass.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.join(ROOT, 'fixtures/outlier-block');
@@ -27,21 +27,12 @@ const model = importOnnxFile(path.join(FIXTURE, 'model.onnx'));
 const input = readTensorPb(path.join(FIXTURE, 'test_data_set_0/input_0.pb')).tensor;
 const reference = runModel(model, [input])[0] as Tensor;
 
-const defaults = Object.fromEntries(Object.entries(svdquant.options).map(([k, v]) => [k, v.default])) as SvdquantOptions;
+const defaults = defaultSvdquantOptions();
 const calib = { folder: '', sets: 4, rows: 256 };
 const run = (o: Partial<SvdquantOptions>) => runSvdquant(model, settingsOf({ ...defaults, ...o }), calib, false);
 
-function relError(m: Model): number {
-  const y = (runModel(m, [input])[0] as Tensor).data as Float32Array;
-  const r = reference.data as Float32Array;
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < r.length; i++) {
-    e += (y[i]! - r[i]!) ** 2;
-    n += r[i]! ** 2;
-  }
-  return Math.sqrt(e / n);
-}
+/** The model's output error against f32 (relative L2). */
+const relError = (m: Model) => l2RelError(runModel(m, [input])[0] as Tensor, reference);
 
 const full = run({ workers: 2 });
 

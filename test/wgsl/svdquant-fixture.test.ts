@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { runWgsl } from '../../backends/wgsl/runtime.ts';
 import { runModel } from '../../ir/interp/run.ts';
 import type { Tensor } from '../../ir/interp/tensor.ts';
-import { quantizedOutlierBlock, relMaxError } from '../svdquant/quantized-fixture.ts';
+import { maxRelError } from '../../ir/interp/compare.ts';
+import { quantizedOutlierBlock } from '../svdquant/quantized-fixture.ts';
 import { gpuTest } from './helpers.ts';
 
 for (const format of ['int4'] as const) {
@@ -16,7 +17,7 @@ for (const format of ['int4'] as const) {
     assert.ok(model.graph.nodes.some((n) => n.op === 'Linear4'));
     const want = runModel(model, inputs) as Tensor[];
     const got = await runWgsl(model, inputs, { gpu });
-    const err = relMaxError(got[0]!, want[0]!);
+    const err = maxRelError(got[0]!, want[0]!);
     console.log(`    ${format}: WGSL vs interpreter, max relative error ${err.toExponential(2)}`);
     // The kernels reproduce the ops bit for bit given the same operands (the op tests), but the
     // f32 ops before each Quantize4 (norms, attention) differ from the interpreter's in the last
